@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { registerDataCommands } from './data';
+import { registerEvaluateCommand } from './evaluate';
+import { registerMlflowCommands } from './mlflow';
+
+export function buildProgram(): Command {
+  const program = new Command('reelab')
+    .description('reelab: a TypeScript research workbench for movie recommendation')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  registerDataCommands(program);
+  registerEvaluateCommand(program);
+  registerMlflowCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

@@ -1,0 +1,33 @@
+import { ReelabError } from '../util/errors';
+
+/** Progress and notes for humans: always stderr, so stdout stays one JSON object under --json. */
+export function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Prints the command's result: one JSON object with --json, else a readable form. */
+export function printResult(result: object, json: boolean, human: (r: never) => string): void {
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stdout.write(`${human(result as never)}\n`);
+}
+
+/** Reports an error on stderr and sets a non-zero exit code; stack traces only for unexpected errors. */
+export function reportError(err: unknown): void {
+  if (err instanceof ReelabError) note(`reelab: ${err.message}`);
+  else if (err instanceof Error) note(`reelab: unexpected error: ${err.stack ?? err.message}`);
+  else note(`reelab: ${String(err)}`);
+  process.exitCode = 1;
+}
+
+/** Wraps a command action so errors are reported uniformly. */
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      reportError(err);
+    }
+  };
+}

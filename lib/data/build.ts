@@ -1,0 +1,71 @@
+import { DataError } from '../util/errors';
+import { IdMap } from './id-map';
+import { Interactions } from './interactions';
+import type { RawRatings } from './parse-ratings';
+
+export interface BuildOptions {
+  /** Use these maps instead of deriving them (e.g. a test file over its full dataset's ids). */
+  userIds?: IdMap;
+  itemIds?: IdMap;
+  /** What a row with an unknown id is called in the error (when maps are given). */
+  unknownContext?: string;
+}
+
+/**
+ * Turns raw parsed columns into Interactions: external ids → dense indices (in place, the raw arrays are
+ * consumed) and a check that no (user, item) pair occurs twice, naming both lines when one does.
+ */
+export function interactionsFromRaw(raw: RawRatings, options: BuildOptions = {}): Interactions {
+  const userIds = options.userIds ?? IdMap.fromIds(raw.users);
+  const itemIds = options.itemIds ?? IdMap.fromIds(raw.items);
+  remapInPlace(raw.users, userIds, raw, 'user', options.unknownContext);
+  remapInPlace(raw.items, itemIds, raw, 'movie', options.unknownContext);
+  const interactions = new Interactions({
+    users: raw.users,
+    items: raw.items,
+    ratings: raw.ratings,
+    timestamps: raw.timestamps,
+    userIds,
+    itemIds,
+    source: raw.file,
+  });
+  assertNoDuplicatePairs(interactions, raw.firstLine);
+  return interactions;
+}
+
+function remapInPlace(
+  column: Int32Array,
+  map: IdMap,
+  raw: RawRatings,
+  what: string,
+  context: string | undefined,
+): void {
+  for (let i = 0; i < column.length; i++) {
+    const index = map.index(column[i]!);
+    if (index < 0) {
+      const where = context ? ` (not in ${context})` : '';
+      throw new DataError(raw.file, raw.firstLine + i, `unknown ${what} id ${column[i]}${where}`);
+    }
+    column[i] = index;
+  }
+}
+
+/** Throws a DataError naming the first duplicated (user, item) pair and the lines where it appears. */
+export function assertNoDuplicatePairs(interactions: Interactions, firstLine: number): void {
+  const { indptr, indices, order } = interactions.csr();
+  for (let u = 0; u < interactions.nUsers; u++) {
+    for (let k = indptr[u]! + 1; k < indptr[u + 1]!; k++) {
+      if (indices[k] === indices[k - 1]) {
+        const a = order ? order[k - 1]! : k - 1;
+        const b = order ? order[k]! : k;
+        const [first, second] = a < b ? [a, b] : [b, a];
+        throw new DataError(
+          interactions.source,
+          firstLine + second,
+          `duplicate rating of movie ${interactions.itemIds.id(indices[k]!)} by user ${interactions.userIds.id(u)} ` +
+            `(first rated on line ${firstLine + first})`,
+        );
+      }
+    }
+  }
+}

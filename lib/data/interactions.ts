@@ -1,0 +1,203 @@
+import type { IdMap } from './id-map';
+
+/** Compressed sparse rows: row r's entries are indices/values[indptr[r] .. indptr[r+1]), columns ascending. */
+export interface CompressedRows {
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
+  readonly values: Float32Array;
+  /** position in this layout → row of the original (COO) arrays; null when they coincide. */
+  readonly order: Int32Array | null;
+}
+
+export interface InteractionsInit {
+  users: Int32Array;
+  items: Int32Array;
+  ratings: Float32Array;
+  timestamps?: Int32Array | null;
+  userIds: IdMap;
+  itemIds: IdMap;
+  /** Where the ratings came from (file path or generator), used in error messages and run tags. */
+  source?: string;
+}
+
+/**
+ * A set of (user, item, rating, timestamp) events on dense indices. Coordinate arrays keep the source order;
+ * the by-user (CSR) and by-item (CSC) layouts are built on first use and cached. Train/test parts of a split
+ * share the same id maps, so index u means the same user in both.
+ */
+export class Interactions {
+  readonly users: Int32Array;
+  readonly items: Int32Array;
+  readonly ratings: Float32Array;
+  readonly timestamps: Int32Array | null;
+  readonly userIds: IdMap;
+  readonly itemIds: IdMap;
+  readonly source: string;
+  private byUser: CompressedRows | null = null;
+  private byItem: CompressedRows | null = null;
+
+  constructor(init: InteractionsInit) {
+    const n = init.users.length;
+    if (
+      init.items.length !== n ||
+      init.ratings.length !== n ||
+      (init.timestamps && init.timestamps.length !== n)
+    ) {
+      throw new RangeError('Interactions: users, items, ratings and timestamps must have the same length');
+    }
+    this.users = init.users;
+    this.items = init.items;
+    this.ratings = init.ratings;
+    this.timestamps = init.timestamps ?? null;
+    this.userIds = init.userIds;
+    this.itemIds = init.itemIds;
+    this.source = init.source ?? 'memory';
+  }
+
+  get nUsers(): number {
+    return this.userIds.size;
+  }
+
+  get nItems(): number {
+    return this.itemIds.size;
+  }
+
+  /** Number of stored interactions. */
+  get size(): number {
+    return this.users.length;
+  }
+
+  /** Fraction of the user × item matrix that is filled. */
+  get density(): number {
+    return this.nUsers === 0 || this.nItems === 0 ? 0 : this.size / (this.nUsers * this.nItems);
+  }
+
+  /** Rows grouped by user, items ascending within a user. */
+  csr(): CompressedRows {
+    this.byUser ??= compress(this.users, this.items, this.ratings, this.nUsers, this.nItems);
+    return this.byUser;
+  }
+
+  /** Rows grouped by item, users ascending within an item. */
+  csc(): CompressedRows {
+    this.byItem ??= compress(this.items, this.users, this.ratings, this.nItems, this.nUsers);
+    return this.byItem;
+  }
+
+  mean(): number {
+    let s = 0;
+    for (let i = 0; i < this.ratings.length; i++) s += this.ratings[i]!;
+    return this.ratings.length === 0 ? 0 : s / this.ratings.length;
+  }
+
+  /** Number of interactions of each user. */
+  userCounts(): Int32Array {
+    return countOf(this.users, this.nUsers);
+  }
+
+  /** Number of interactions of each item. */
+  itemCounts(): Int32Array {
+    return countOf(this.items, this.nItems);
+  }
+
+  /** The rows at the given positions (in that order), over the same id maps. */
+  select(rows: Int32Array, source = this.source): Interactions {
+    const n = rows.length;
+    const users = new Int32Array(n);
+    const items = new Int32Array(n);
+    const ratings = new Float32Array(n);
+    const timestamps = this.timestamps ? new Int32Array(n) : null;
+    for (let k = 0; k < n; k++) {
+      const r = rows[k]!;
+      users[k] = this.users[r]!;
+      items[k] = this.items[r]!;
+      ratings[k] = this.ratings[r]!;
+      if (timestamps) timestamps[k] = this.timestamps![r]!;
+    }
+    return new Interactions({
+      users,
+      items,
+      ratings,
+      timestamps,
+      userIds: this.userIds,
+      itemIds: this.itemIds,
+      source,
+    });
+  }
+
+  /** Rows where mask[row] is non-zero. */
+  filter(mask: Uint8Array, source = this.source): Interactions {
+    let n = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i]) n++;
+    const rows = new Int32Array(n);
+    n = 0;
+    for (let i = 0; i < mask.length; i++) if (mask[i]) rows[n++] = i;
+    return this.select(rows, source);
+  }
+
+  /** Rating of (user, item) or NaN when absent; binary search in the CSR row. */
+  rating(user: number, item: number): number {
+    const { indptr, indices, values } = this.csr();
+    let lo = indptr[user]!;
+    let hi = indptr[user + 1]! - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = indices[mid]!;
+      if (v === item) return values[mid]!;
+      if (v < item) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return Number.NaN;
+  }
+}
+
+function countOf(keys: Int32Array, n: number): Int32Array {
+  const counts = new Int32Array(n);
+  for (let i = 0; i < keys.length; i++) counts[keys[i]!]!++;
+  return counts;
+}
+
+/** Groups by `rows`, then orders by `cols` within a row; shares the input arrays when already in that order. */
+function compress(
+  rows: Int32Array,
+  cols: Int32Array,
+  values: Float32Array,
+  nRows: number,
+  nCols: number,
+): CompressedRows {
+  const n = rows.length;
+  const indptr = new Int32Array(nRows + 1);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    indptr[rows[i]! + 1]!++;
+    if (i > 0 && (rows[i]! < rows[i - 1]! || (rows[i] === rows[i - 1] && cols[i]! <= cols[i - 1]!)))
+      sorted = false;
+  }
+  for (let r = 0; r < nRows; r++) indptr[r + 1]! += indptr[r]!;
+  if (sorted) return { indptr, indices: cols, values, order: null };
+
+  // Two stable counting sorts (by column, then by row) give row-major order with ascending columns.
+  const byCol = stableCountingOrder(cols, nCols, null);
+  const order = stableCountingOrder(rows, nRows, byCol);
+  const indices = new Int32Array(n);
+  const outValues = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    const src = order[k]!;
+    indices[k] = cols[src]!;
+    outValues[k] = values[src]!;
+  }
+  return { indptr, indices, values: outValues, order };
+}
+
+function stableCountingOrder(keys: Int32Array, nKeys: number, within: Int32Array | null): Int32Array {
+  const n = keys.length;
+  const start = new Int32Array(nKeys + 1);
+  for (let i = 0; i < n; i++) start[keys[i]! + 1]!++;
+  for (let k = 0; k < nKeys; k++) start[k + 1]! += start[k]!;
+  const out = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = within ? within[j]! : j;
+    out[start[keys[i]!]!++] = i;
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { DataError } from '../util/errors';
+
+/** Reads a whole text file; UTF-8 files are checked strictly and a bad byte is reported with its line. */
+export function readText(file: string, encoding: 'utf8' | 'latin1'): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DataError(
+      file,
+      undefined,
+      code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? err})`,
+    );
+  }
+  if (bytes.length === 0) throw new DataError(file, undefined, 'file is empty');
+  if (encoding === 'latin1') return bytes.toString('latin1');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    let line = 1;
+    for (let i = 0; i < offset; i++) if (bytes[i] === 10) line++;
+    throw new DataError(
+      file,
+      line,
+      `not valid UTF-8 (byte 0x${bytes[offset]?.toString(16)} at offset ${offset}): wrong encoding?`,
+    );
+  }
+}
+
+function firstInvalidUtf8(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const need =
+      c < 0x80
+        ? 0
+        : c >= 0xc2 && c <= 0xdf
+          ? 1
+          : c >= 0xe0 && c <= 0xef
+            ? 2
+            : c >= 0xf0 && c <= 0xf4
+              ? 3
+              : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    i += need + 1;
+  }
+  return b.length;
+}
+
+/**
+ * Splits CSV text (RFC 4180: quoted fields, doubled quotes, CRLF or LF) into rows of fields, each with its
+ * 1-based line number. Unterminated quotes and stray quotes are errors naming the line.
+ */
+export function parseCsv(text: string, file: string): Array<{ line: number; fields: string[] }> {
+  const rows: Array<{ line: number; fields: string[] }> = [];
+  let line = 1;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const rowLine = line;
+    const fields: string[] = [];
+    for (;;) {
+      let value = '';
+      if (text[i] === '"') {
+        i++;
+        for (;;) {
+          if (i >= n) throw new DataError(file, rowLine, 'unterminated quoted field');
+          const ch = text[i]!;
+          if (ch === '"') {
+            if (text[i + 1] === '"') {
+              value += '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          if (ch === '\n') line++;
+          value += ch;
+          i++;
+        }
+        if (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
+          throw new DataError(file, line, 'unexpected character after a closing quote');
+        }
+      } else {
+        const start = i;
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
+          if (text[i] === '"') throw new DataError(file, line, 'quote inside an unquoted field');
+          i++;
+        }
+        value = text.slice(start, i);
+      }
+      fields.push(value);
+      if (i < n && text[i] === ',') {
+        i++;
+        continue;
+      }
+      break;
+    }
+    if (text[i] === '\r') i++;
+    if (i < n && text[i] !== '\n') throw new DataError(file, line, 'stray carriage return');
+    i++;
+    line++;
+    if (!(fields.length === 1 && fields[0] === '')) rows.push({ line: rowLine, fields });
+    else if (i < n) throw new DataError(file, rowLine, 'empty line in the middle of the file');
+  }
+  return rows;
+}
+
+/** Splits a delimited text (no quoting, e.g. u.item or movies.dat) into rows of fields with line numbers. */
+export function parseDelimited(
+  text: string,
+  delimiter: string,
+  file: string,
+): Array<{ line: number; fields: string[] }> {
+  const lines = text.split('\n');
+  const rows: Array<{ line: number; fields: string[] }> = [];
+  for (let k = 0; k < lines.length; k++) {
+    const raw = lines[k]!.endsWith('\r') ? lines[k]!.slice(0, -1) : lines[k]!;
+    if (raw === '') {
+      if (lines.slice(k + 1).some((l) => l.trim() !== ''))
+        throw new DataError(file, k + 1, 'empty line in the middle of the file');
+      break;
+    }
+    rows.push({ line: k + 1, fields: raw.split(delimiter) });
+  }
+  return rows;
+}
