@@ -42,6 +42,21 @@ export type ModelStateValue =
   | string[];
 export type ModelState = Record<string, ModelStateValue>;
 
+/**
+ * A portable description of how a model scores items, made of plain typed arrays so that evaluation and
+ * batch recommendation can score blocks of users in worker threads (SharedArrayBuffer-backed where possible):
+ * score(u, i) = globalBias + userBias[u] + itemBias[i] + userFactors[u]·itemFactors[i].
+ */
+export interface FactorScorer {
+  kind: 'factors';
+  factors: number;
+  userFactors: Float32Array;
+  itemFactors: Float32Array;
+  userBias?: Float32Array | null;
+  itemBias?: Float32Array | null;
+  globalBias?: number;
+}
+
 /** The one interface every model implements. Users and items are dense internal indices. */
 export interface Recommender {
   /** Registry name, e.g. "baseline". */
@@ -55,6 +70,8 @@ export interface Recommender {
   /** Scores of every item for one user, written into `out` (length = number of items). */
   scoreAll(user: number, out: Float32Array): void;
   recommend(user: number, k: number, options?: RecommendOptions): TopK;
+  /** Factor form of the scores, when the model has one (enables parallel full ranking); else null. */
+  batchScorer?(): FactorScorer | null;
   /** Everything needed to rebuild the fitted model (see `saveModel` / `loadModel`). */
   state(): ModelState;
   restore(state: ModelState): void;
