@@ -63,12 +63,13 @@ if [ "$want_bench" = 1 ]; then
   fi
 fi
 
-# 4. tslab kernel inside the venv, pointing at this checkout's tslab binary (no global PATH needed).
-tslab_bin="$root/node_modules/.bin/tslab"
+# 4. tslab kernel inside the venv, started through scripts/tslab-kernel.sh (project root as cwd, this
+#    checkout's tslab; no global PATH needed).
+tslab_bin="$root/scripts/tslab-kernel.sh"
 kernel_dir="$venv/share/jupyter/kernels/tslab"
 if [ ! -f "$kernel_dir/kernel.json" ] || ! grep -qF "\"$tslab_bin\"" "$kernel_dir/kernel.json"; then
   say "registering the tslab kernel inside $venv"
-  PATH="$root/node_modules/.bin:$PATH" "$tslab_bin" install --python="$venv/bin/python" --sys-prefix >/dev/null
+  PATH="$root/node_modules/.bin:$PATH" "$root/node_modules/.bin/tslab" install --python="$venv/bin/python" --sys-prefix >/dev/null
   "$venv/bin/python" - "$kernel_dir/kernel.json" "$tslab_bin" <<'PY'
 import json, sys
 path, tslab = sys.argv[1], sys.argv[2]

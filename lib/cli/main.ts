@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { registerDataCommands } from './data';
+import { registerDoctorCommand } from './doctor';
 import { registerEvaluateCommand } from './evaluate';
 import { registerMlflowCommands } from './mlflow';
+import { registerQuickstartCommand } from './quickstart';
 
 export function buildProgram(): Command {
   const program = new Command('reelab')
@@ -10,7 +12,9 @@ export function buildProgram(): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerDataCommands(program);
   registerEvaluateCommand(program);
+  registerDoctorCommand(program);
   registerMlflowCommands(program);
+  registerQuickstartCommand(program);
   return program;
 }
 

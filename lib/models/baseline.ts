@@ -35,7 +35,8 @@ export class BaselineModel extends BaseRecommender<ResolvedParams> {
 
   constructor(params: Partial<BaselineParams> = {}) {
     const p = baselineSchema.parse(params);
-    super({ ...p, epochs: p.epochs ?? (p.method === 'als' ? 10 : 20) });
+    // The cast keeps this compiling under tslab's non-strict checker, where zod infers every field optional.
+    super({ ...p, epochs: p.epochs ?? (p.method === 'als' ? 10 : 20) } as ResolvedParams);
   }
 
   protected async train(train: Interactions, options: FitOptions): Promise<void> {

@@ -62,29 +62,36 @@ export function figureHtml(figure: PlotlyFigure, includePlotly = true): string {
 
 /**
  * Shows a Plotly figure in the notebook: the Plotly MIME bundle that JupyterLab renders natively, plus an
- * offline HTML fallback (what nbconvert's HTML export and other front ends use). Returns false outside notebooks.
+ * offline HTML fallback (what nbconvert's HTML export and other front ends use). Outside notebooks it does
+ * nothing (use `figureHtml` to write a file).
  */
-export function showFigure(figure: PlotlyFigure): boolean {
-  if (!inNotebook()) return false;
+export function showFigure(figure: PlotlyFigure): void {
+  if (!inNotebook()) return;
   const html = figureHtml(figure, !plotlyScriptSent);
   plotlyScriptSent = true;
-  return displayBundle({
+  displayBundle({
     'application/vnd.plotly.v1+json': { data: figure.data, layout: figure.layout ?? {} },
     'text/html': html,
     'text/plain': `<Plotly figure: ${figure.layout?.title?.text ?? 'untitled'}, ${figure.data.length} trace(s)>`,
   });
 }
 
-export type TableRow = Record<string, string | number | boolean | null | undefined>;
+/** A table row: any flat object; values are shown as text (numbers rounded to `digits`). */
+export type TableRow = object;
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function formatCell(v: TableRow[string], digits: number): string {
+function formatCell(v: unknown, digits: number): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(digits);
+  if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
+}
+
+function cell(row: TableRow, column: string): unknown {
+  return (row as Record<string, unknown>)[column];
 }
 
 /** HTML table (and a plain-text version) of rows; columns follow the first row unless given. */
@@ -96,13 +103,13 @@ export function tableBundle(
   const digits = options.digits ?? 4;
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = rows
-    .map((r) => `<tr>${columns.map((c) => `<td>${escapeHtml(formatCell(r[c], digits))}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${columns.map((c) => `<td>${escapeHtml(formatCell(cell(r, c), digits))}</td>`).join('')}</tr>`)
     .join('\n');
   const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : '';
   const html = `<table class="reelab-table">${caption}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => formatCell(r[c], digits).length)));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => formatCell(cell(r, c), digits).length)));
   const line = (cells: string[]) => cells.map((s, i) => s.padEnd(widths[i]!)).join('  ');
-  const text = [line(columns), ...rows.map((r) => line(columns.map((c) => formatCell(r[c], digits))))].join(
+  const text = [line(columns), ...rows.map((r) => line(columns.map((c) => formatCell(cell(r, c), digits))))].join(
     '\n',
   );
   return { 'text/html': html, 'text/plain': text };

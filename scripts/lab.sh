@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Opens JupyterLab (from .venv, with the tslab TypeScript kernel) on the notebooks folder, bound to 127.0.0.1.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bash scripts/setup.sh
+export PATH="$root/node_modules/.bin:$PATH"
+exec .venv/bin/jupyter lab --ip 127.0.0.1 --notebook-dir "$root/notebooks" "$@"

@@ -1,0 +1,48 @@
+import axios from 'axios';
+import { describe, expect, it } from 'vitest';
+import { executeNotebook, notebookOutputs, notebookText } from '../../lib/notebooks/execute';
+import { HAS_ML100K, realDataDir } from '../helpers/data';
+import { useMlflowServer } from '../helpers/mlflow';
+
+const server = useMlflowServer();
+
+describe.runIf(HAS_ML100K)('notebooks/00-quickstart.ipynb through the tslab kernel', () => {
+  it('runs on real ml-100k, prints the RMSE, shows Plotly figures and logs a run to MLflow', async () => {
+    const nb = await executeNotebook('notebooks/00-quickstart.ipynb', {
+      params: { dataset: 'ml-100k', split: 'u1', dataDir: realDataDir(), experiment: 'nb-quickstart-test' },
+      env: { MLFLOW_TRACKING_URI: server().url },
+      outDir: 'test-artifacts/notebooks',
+      timeoutSeconds: 300,
+    });
+    const text = notebookText(nb.content);
+    const rmse = Number(/RMSE on ml-100k u1: (\d\.\d+)/.exec(text)?.[1]);
+    expect(rmse).toBeGreaterThan(0.94);
+    expect(rmse).toBeLessThan(0.97);
+
+    const figures = notebookOutputs(nb.content)
+      .map((o) => o.data?.['application/vnd.plotly.v1+json'] as { data: Array<{ type: string; x: number[] }> } | undefined)
+      .filter((f) => f !== undefined);
+    expect(figures.length).toBeGreaterThanOrEqual(2);
+    const histogram = figures[0]!;
+    expect(histogram.data[0]!.type).toBe('bar');
+    expect(histogram.data[0]!.x).toEqual([1, 2, 3, 4, 5]);
+    // Every figure also carries an offline HTML fallback (plotly.js embedded once, from the npm package).
+    const htmls = notebookOutputs(nb.content)
+      .filter((o) => o.data?.['application/vnd.plotly.v1+json'])
+      .map((o) => String(o.data?.['text/html']));
+    expect(htmls[0]).toContain('Plotly');
+    expect(htmls.every((h) => !h.includes('cdn.plot.ly'))).toBe(true);
+
+    const exp = await axios.get(`${server().url}/api/2.0/mlflow/experiments/get-by-name`, {
+      params: { experiment_name: 'nb-quickstart-test' },
+    });
+    const runs = await axios.post(`${server().url}/api/2.0/mlflow/runs/search`, {
+      experiment_ids: [exp.data.experiment.experiment_id],
+    });
+    const run = runs.data.runs[0];
+    const tags = Object.fromEntries(run.data.tags.map((t: { key: string; value: string }) => [t.key, t.value]));
+    expect(tags['reelab.source']).toBe('notebook');
+    const loggedRmse = run.data.metrics.find((m: { key: string }) => m.key === 'rmse').value;
+    expect(loggedRmse).toBeCloseTo(rmse, 4);
+  });
+});
