@@ -1,7 +1,29 @@
-import axios, { type AxiosInstance } from 'axios';
+import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { ReelabError } from '../util/errors';
+import {
+  checkParamValue,
+  checkRecordKey,
+  clipTagValue,
+  type LogBatch,
+  metricFromJson,
+  metricToJson,
+  normalizeMetricValue,
+  splitBatch,
+} from './limits';
+import {
+  backoffDelay,
+  DEFAULT_RETRY,
+  isTransientFailure,
+  parseRetryAfter,
+  type RetryPolicy,
+  sleep,
+} from './retry';
 
 export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
 
 export interface MlflowMetric {
   key: string;
@@ -18,69 +40,218 @@ export interface MlflowTag {
   value: string;
 }
 
+export interface MlflowRunInfo {
+  run_id: string;
+  experiment_id: string;
+  run_name?: string;
+  user_id?: string;
+  status: RunStatus;
+  start_time?: number;
+  end_time?: number;
+  artifact_uri?: string;
+  lifecycle_stage?: string;
+}
+
 export interface MlflowRun {
-  info: {
-    run_id: string;
-    experiment_id: string;
-    run_name?: string;
-    status: RunStatus;
-    start_time?: number;
-    end_time?: number;
-    artifact_uri?: string;
-    lifecycle_stage?: string;
-  };
+  info: MlflowRunInfo;
   data: { metrics?: MlflowMetric[]; params?: MlflowParam[]; tags?: MlflowTag[] };
+}
+
+export interface MlflowExperiment {
+  experiment_id: string;
+  name: string;
+  artifact_location?: string;
+  lifecycle_stage?: string;
+  tags?: MlflowTag[];
+  creation_time?: number;
+  last_update_time?: number;
+}
+
+export interface SearchRunsOptions {
+  experimentIds: string[];
+  /** MLflow search syntax, e.g. `metrics.rmse < 0.9 and params.model = 'svd'`. */
+  filter?: string;
+  /** e.g. `['metrics.rmse ASC', 'attributes.start_time DESC']`. */
+  orderBy?: string[];
+  /** Page size (server maximum 50000). */
+  maxResults?: number;
+  pageToken?: string;
+  viewType?: ViewType;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken?: string;
+}
+
+export interface ArtifactFileInfo {
+  /** Name relative to the listed folder. */
+  path: string;
+  isDir: boolean;
+  fileSize?: number;
 }
 
 export interface MlflowClientOptions {
   /** e.g. http://127.0.0.1:5000 */
   trackingUri: string;
+  /** Per-request timeout (ms). */
   timeoutMs?: number;
+  /** Retries on transient failures (connection refused/reset, timeouts, 429, 5xx). */
+  retry?: Partial<RetryPolicy>;
+  /** Receives one-line warnings (e.g. an untested server version); default: stderr. */
+  warn?: (message: string) => void;
+  /**
+   * Where runs keep their records while the server is unreachable (default: REELAB_OUTBOX_DIR or
+   * experiments/outbox); false turns the outbox off, so failures surface as errors instead.
+   */
+  outboxDir?: string | false;
+  /** The server did not answer when we connected: runs start in the outbox without waiting for retries. */
+  startOffline?: boolean;
 }
 
-/** Typed calls to the MLflow tracking REST API (2.0 endpoints, as served by MLflow 3.x). */
+/** The MLflow major versions this client speaks to; the 2.0 REST endpoints it uses exist in 2.x as well. */
+export const SUPPORTED_MLFLOW_MAJOR = 3;
+export const TESTED_MLFLOW_VERSION = '3.17.2';
+
+/**
+ * 3.x: supported; 2.x: untested (the 2.0 REST endpoints used here exist there too); anything else,
+ * including text that is not a version: unsupported.
+ */
+export function classifyServerVersion(version: string): 'supported' | 'untested' | 'unsupported' {
+  const m = /^(\d+)\.\d+(\.\d+)?([.+-]?[A-Za-z0-9.+-]*)?$/.exec(version.trim());
+  if (!m) return 'unsupported';
+  const major = Number(m[1]);
+  if (major === SUPPORTED_MLFLOW_MAJOR) return 'supported';
+  if (major === SUPPORTED_MLFLOW_MAJOR - 1) return 'untested';
+  return 'unsupported';
+}
+
+export interface ServerInfo {
+  version: string;
+  major: number;
+}
+
+/** Typed calls to the MLflow tracking REST API (2.0 endpoints, as served by MLflow 3.x), with retries. */
 export class MlflowClient {
   readonly trackingUri: string;
+  readonly retry: RetryPolicy;
+  readonly warn: (message: string) => void;
   protected readonly http: AxiosInstance;
+  private serverInfo: Promise<ServerInfo> | null = null;
 
-  constructor(options: MlflowClientOptions) {
+  constructor(readonly options: MlflowClientOptions) {
     this.trackingUri = options.trackingUri.replace(/\/+$/, '');
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.warn = options.warn ?? ((m) => process.stderr.write(`${m}\n`));
     this.http = axios.create({
-      baseURL: `${this.trackingUri}/api/2.0/mlflow`,
+      baseURL: this.trackingUri,
       timeout: options.timeoutMs ?? 30_000,
+      maxBodyLength: Number.POSITIVE_INFINITY,
+      maxContentLength: Number.POSITIVE_INFINITY,
+      // Our own errors carry the server's message; never follow redirects off the server.
+      maxRedirects: 0,
     });
   }
 
-  protected async call<T>(method: 'get' | 'post', path: string, body?: Record<string, unknown>): Promise<T> {
-    try {
-      const res =
-        method === 'get'
-          ? await this.http.get<T>(path, { params: body })
-          : await this.http.post<T>(path, body ?? {});
-      return res.data;
-    } catch (err) {
-      if (axios.isAxiosError(err)) {
-        const data = err.response?.data as { error_code?: string; message?: string } | undefined;
-        const detail = data?.message ? `${data.error_code ?? ''} ${data.message}`.trim() : err.message;
-        throw new MlflowApiError(
-          `${method.toUpperCase()} ${path}: ${detail}`,
-          err.response?.status,
-          data?.error_code,
-        );
+  /** A client for the same server with some options changed (e.g. fewer retries). */
+  withOptions(changes: Partial<MlflowClientOptions>): MlflowClient {
+    return new MlflowClient({
+      ...this.options,
+      ...changes,
+      retry: { ...this.retry, ...changes.retry },
+    });
+  }
+
+  /**
+   * One HTTP exchange with retries: transient failures (no answer, 429, 5xx) are retried with exponential
+   * backoff and jitter; 4xx answers fail at once with the server's error code and message.
+   */
+  protected async request<T>(
+    config: AxiosRequestConfig,
+    what: string,
+    policy: RetryPolicy = this.retry,
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.http.request<T>(config);
+        return res.data;
+      } catch (err) {
+        if (!axios.isAxiosError(err)) throw err;
+        const status = err.response?.status;
+        const transient = isTransientFailure(status, err.code);
+        if (transient && attempt < policy.retries) {
+          await sleep(backoffDelay(policy, attempt, parseRetryAfter(err.response?.headers?.['retry-after'])));
+          continue;
+        }
+        const data = decodeErrorBody(err.response?.data);
+        const detail = data?.message
+          ? `${data.error_code ?? ''} ${data.message}`.trim()
+          : status !== undefined
+            ? `HTTP ${status}`
+            : (err.code ?? err.message);
+        if (transient)
+          throw new MlflowUnavailableError(
+            `${what}: MLflow at ${this.trackingUri} is unavailable (${detail}) after ${attempt + 1} attempt(s)`,
+            status,
+            data?.error_code,
+          );
+        throw new MlflowApiError(`${what}: ${detail}`, status, data?.error_code);
       }
-      throw err;
     }
   }
 
-  async getExperimentByName(name: string): Promise<{ experiment_id: string; name: string } | null> {
+  protected call<T>(method: 'get' | 'post', path: string, body?: object): Promise<T> {
+    const url = `/api/2.0/mlflow${path}`;
+    return this.request<T>(
+      method === 'get' ? { method, url, params: body } : { method, url, data: body ?? {} },
+      `${method.toUpperCase()} ${path}`,
+    );
+  }
+
+  /** The server's MLflow version (GET /version). */
+  async serverVersion(): Promise<string> {
+    const text = await this.request<string>(
+      { method: 'get', url: '/version', responseType: 'text' },
+      'GET /version',
+    );
+    return String(text).trim();
+  }
+
+  /**
+   * Checks once per client that the server speaks a supported MLflow version: 3.x passes, 2.x passes with a
+   * warning (untested), anything else is an MlflowVersionError.
+   */
+  checkServer(): Promise<ServerInfo> {
+    if (!this.serverInfo) {
+      this.serverInfo = this.serverVersion().then((version) => {
+        const verdict = classifyServerVersion(version);
+        if (verdict === 'unsupported')
+          throw new MlflowVersionError(
+            `MLflow at ${this.trackingUri} reports version "${version}"; reelab supports MLflow ` +
+              `${SUPPORTED_MLFLOW_MAJOR}.x (tested with ${TESTED_MLFLOW_VERSION}). Use the server from .venv ` +
+              '(`npm run mlflow`).',
+          );
+        if (verdict === 'untested')
+          this.warn(
+            `MLflow at ${this.trackingUri} is ${version}; reelab is tested with ${TESTED_MLFLOW_VERSION} (3.x)`,
+          );
+        return { version, major: Number.parseInt(version, 10) };
+      });
+      // A failed check (server down) may be retried later.
+      this.serverInfo.catch(() => {
+        this.serverInfo = null;
+      });
+    }
+    return this.serverInfo;
+  }
+
+  // ---- experiments -------------------------------------------------------------------------------------
+
+  async getExperimentByName(name: string): Promise<MlflowExperiment | null> {
     try {
-      const res = await this.call<{ experiment: { experiment_id: string; name: string } }>(
-        'get',
-        '/experiments/get-by-name',
-        {
-          experiment_name: name,
-        },
-      );
+      const res = await this.call<{ experiment: MlflowExperiment }>('get', '/experiments/get-by-name', {
+        experiment_name: name,
+      });
       return res.experiment;
     } catch (err) {
       if (err instanceof MlflowApiError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
@@ -88,8 +259,15 @@ export class MlflowClient {
     }
   }
 
-  async createExperiment(name: string): Promise<string> {
-    const res = await this.call<{ experiment_id: string }>('post', '/experiments/create', { name });
+  async getExperiment(experimentId: string): Promise<MlflowExperiment> {
+    const res = await this.call<{ experiment: MlflowExperiment }>('get', '/experiments/get', {
+      experiment_id: experimentId,
+    });
+    return res.experiment;
+  }
+
+  async createExperiment(name: string, tags: MlflowTag[] = []): Promise<string> {
+    const res = await this.call<{ experiment_id: string }>('post', '/experiments/create', { name, tags });
     return res.experiment_id;
   }
 
@@ -107,44 +285,294 @@ export class MlflowClient {
     }
   }
 
+  async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
+    checkRecordKey('tag', key);
+    await this.call('post', '/experiments/set-experiment-tag', { experiment_id: experimentId, key, value });
+  }
+
+  async searchExperiments(
+    options: {
+      filter?: string;
+      orderBy?: string[];
+      maxResults?: number;
+      pageToken?: string;
+      viewType?: ViewType;
+    } = {},
+  ): Promise<Page<MlflowExperiment>> {
+    const res = await this.call<{ experiments?: MlflowExperiment[]; next_page_token?: string }>(
+      'post',
+      '/experiments/search',
+      {
+        filter: options.filter,
+        order_by: options.orderBy,
+        max_results: options.maxResults ?? 1000,
+        page_token: options.pageToken,
+        view_type: options.viewType ?? 'ACTIVE_ONLY',
+      },
+    );
+    return { items: res.experiments ?? [], nextPageToken: res.next_page_token || undefined };
+  }
+
+  // ---- runs ----------------------------------------------------------------------------------------------
+
   async createRun(args: {
     experimentId: string;
     runName?: string;
     startTime?: number;
     tags?: MlflowTag[];
   }): Promise<MlflowRun> {
+    const tags = (args.tags ?? []).map((t) => {
+      checkRecordKey('tag', t.key);
+      return { key: t.key, value: clipTagValue(t.value) };
+    });
     const res = await this.call<{ run: MlflowRun }>('post', '/runs/create', {
       experiment_id: args.experimentId,
       run_name: args.runName,
       start_time: args.startTime ?? Date.now(),
-      tags: args.tags ?? [],
+      tags,
     });
-    return res.run;
-  }
-
-  async logBatch(
-    runId: string,
-    batch: { metrics?: MlflowMetric[]; params?: MlflowParam[]; tags?: MlflowTag[] },
-  ): Promise<void> {
-    await this.call('post', '/runs/log-batch', {
-      run_id: runId,
-      metrics: batch.metrics ?? [],
-      params: batch.params ?? [],
-      tags: batch.tags ?? [],
-    });
+    return normalizeRun(res.run);
   }
 
   async updateRun(runId: string, status: RunStatus, endTime?: number): Promise<void> {
-    await this.call('post', '/runs/update', { run_id: runId, status, end_time: endTime ?? Date.now() });
+    const ending = status !== 'RUNNING' && status !== 'SCHEDULED';
+    await this.call('post', '/runs/update', {
+      run_id: runId,
+      status,
+      end_time: ending ? (endTime ?? Date.now()) : undefined,
+    });
   }
 
   async getRun(runId: string): Promise<MlflowRun> {
     const res = await this.call<{ run: MlflowRun }>('get', '/runs/get', { run_id: runId });
-    return res.run;
+    return normalizeRun(res.run);
+  }
+
+  /** The run, or null when the server does not know it. */
+  async findRun(runId: string): Promise<MlflowRun | null> {
+    try {
+      return await this.getRun(runId);
+    } catch (err) {
+      if (err instanceof MlflowApiError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
+      throw err;
+    }
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    await this.call('post', '/runs/delete', { run_id: runId });
+  }
+
+  async restoreRun(runId: string): Promise<void> {
+    await this.call('post', '/runs/restore', { run_id: runId });
+  }
+
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.logBatch(runId, { tags: [{ key, value }] });
+  }
+
+  /** One page of runs. */
+  async searchRuns(options: SearchRunsOptions): Promise<Page<MlflowRun>> {
+    const res = await this.call<{ runs?: MlflowRun[]; next_page_token?: string }>('post', '/runs/search', {
+      experiment_ids: options.experimentIds,
+      filter: options.filter,
+      order_by: options.orderBy,
+      max_results: options.maxResults ?? 1000,
+      page_token: options.pageToken,
+      run_view_type: options.viewType ?? 'ACTIVE_ONLY',
+    });
+    return { items: (res.runs ?? []).map(normalizeRun), nextPageToken: res.next_page_token || undefined };
+  }
+
+  /** Every run matching the search, following page tokens (stops after `limit` runs when given). */
+  async searchAllRuns(
+    options: Omit<SearchRunsOptions, 'pageToken'> & { limit?: number },
+  ): Promise<MlflowRun[]> {
+    const out: MlflowRun[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.searchRuns({ ...options, pageToken });
+      out.push(...page.items);
+      pageToken = page.nextPageToken;
+    } while (pageToken && (options.limit === undefined || out.length < options.limit));
+    return options.limit === undefined ? out : out.slice(0, options.limit);
+  }
+
+  /**
+   * Logs params, metrics and tags, split into as many log-batch requests as the server's limits need.
+   * Param values longer than the server keeps are a ConfigError naming the param (MLflow would silently cut
+   * them); tag values are cut to the server's limit; ±Infinity metrics are stored as ±MAX_DOUBLE.
+   */
+  async logBatch(runId: string, batch: Partial<LogBatch>): Promise<void> {
+    const params = (batch.params ?? []).map((p) => {
+      checkRecordKey('param', p.key);
+      checkParamValue(p.key, p.value);
+      return p;
+    });
+    const tags = (batch.tags ?? []).map((t) => {
+      checkRecordKey('tag', t.key);
+      return { key: t.key, value: clipTagValue(t.value) };
+    });
+    const metrics = (batch.metrics ?? []).map((m) => {
+      checkRecordKey('metric', m.key);
+      return { ...m, value: normalizeMetricValue(m.key, m.value) };
+    });
+    for (const part of splitBatch({ params, tags, metrics })) {
+      await this.call('post', '/runs/log-batch', {
+        run_id: runId,
+        metrics: part.metrics.map(metricToJson),
+        params: part.params,
+        tags: part.tags,
+      });
+    }
+  }
+
+  /** Every recorded value of one metric of a run (all pages), in the server's order (step, then time). */
+  async getMetricHistory(runId: string, key: string, pageSize = 25_000): Promise<MlflowMetric[]> {
+    const out: MlflowMetric[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await this.call<{
+        metrics?: Array<MlflowMetric & { value: number | string }>;
+        next_page_token?: string;
+      }>('get', '/metrics/get-history', {
+        run_id: runId,
+        metric_key: key,
+        max_results: pageSize,
+        page_token: pageToken,
+      });
+      for (const m of res.metrics ?? [])
+        out.push({
+          key: m.key,
+          value: metricFromJson(m.value),
+          timestamp: Number(m.timestamp),
+          step: Number(m.step ?? 0),
+        });
+      pageToken = res.next_page_token || undefined;
+    } while (pageToken);
+    return out;
+  }
+
+  // ---- artifacts (through the server's proxy) ------------------------------------------------------------
+
+  /** Uploads one local file to `path` under the proxy root (e.g. `<exp>/<run>/artifacts/model/state.bin`). */
+  async putArtifactFile(path: string, localFile: string): Promise<void> {
+    const size = statSync(localFile).size;
+    await this.putArtifact(path, size === 0 ? Buffer.alloc(0) : () => createReadStream(localFile), size);
+  }
+
+  /** Uploads bytes to `path` under the proxy root. */
+  async putArtifact(path: string, body: Buffer | (() => Readable), size?: number): Promise<void> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' };
+    if (size !== undefined) headers['Content-Length'] = String(size);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.request(
+          {
+            method: 'put',
+            url: artifactUrl(path),
+            headers,
+            data: typeof body === 'function' ? body() : body,
+          },
+          `PUT artifact ${path}`,
+          { ...this.retry, retries: 0 },
+        );
+        return;
+      } catch (err) {
+        if (!(err instanceof MlflowUnavailableError) || attempt >= this.retry.retries) throw err;
+        await sleep(backoffDelay(this.retry, attempt));
+      }
+    }
+  }
+
+  /** Downloads the file at `path` under the proxy root into `localFile` (written atomically). */
+  async getArtifactToFile(path: string, localFile: string): Promise<void> {
+    const tmp = `${localFile}.part-${process.pid}`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const stream = await this.request<Readable>(
+          { method: 'get', url: artifactUrl(path), responseType: 'stream' },
+          `GET artifact ${path}`,
+          { ...this.retry, retries: 0 },
+        );
+        await pipeline(stream, createWriteStream(tmp));
+        renameSync(tmp, localFile);
+        return;
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        const retryable =
+          err instanceof MlflowUnavailableError ||
+          (err instanceof Error && 'code' in err && err.code === 'ECONNRESET');
+        if (!retryable || attempt >= this.retry.retries) throw err;
+        await sleep(backoffDelay(this.retry, attempt));
+      }
+    }
+  }
+
+  /** Downloads the file at `path` under the proxy root into memory. */
+  async getArtifact(path: string): Promise<Buffer> {
+    const data = await this.request<ArrayBuffer>(
+      { method: 'get', url: artifactUrl(path), responseType: 'arraybuffer' },
+      `GET artifact ${path}`,
+    );
+    return Buffer.from(data);
+  }
+
+  /** Direct children of the folder `path` under the proxy root (empty when it does not exist). */
+  async listArtifactsAt(path: string): Promise<ArtifactFileInfo[]> {
+    const res = await this.request<{
+      files?: Array<{ path: string; is_dir?: boolean; file_size?: number | string }>;
+    }>(
+      { method: 'get', url: '/api/2.0/mlflow-artifacts/artifacts', params: { path } },
+      `list artifacts ${path}`,
+    );
+    return (res.files ?? []).map((f) => ({
+      path: f.path,
+      isDir: f.is_dir === true,
+      fileSize: f.file_size === undefined ? undefined : Number(f.file_size),
+    }));
   }
 }
 
+function artifactUrl(path: string): string {
+  return `/api/2.0/mlflow-artifacts/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+function decodeErrorBody(data: unknown): { error_code?: string; message?: string } | undefined {
+  if (data === undefined || data === null) return undefined;
+  if (Buffer.isBuffer(data) || data instanceof ArrayBuffer) {
+    try {
+      return JSON.parse(Buffer.from(data as ArrayBuffer).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof data === 'string') {
+    try {
+      return JSON.parse(data);
+    } catch {
+      return data ? { message: data.slice(0, 300) } : undefined;
+    }
+  }
+  if (typeof data === 'object') return data as { error_code?: string; message?: string };
+  return undefined;
+}
+
+/** Metric values arrive as numbers or as "NaN"/"Infinity" strings; int64 fields may arrive as strings. */
+function normalizeRun(run: MlflowRun): MlflowRun {
+  const metrics = run.data?.metrics?.map((m) => ({
+    key: m.key,
+    value: metricFromJson(m.value as number | string),
+    timestamp: Number(m.timestamp),
+    step: Number(m.step ?? 0),
+  }));
+  const info = { ...run.info };
+  if (info.start_time !== undefined) info.start_time = Number(info.start_time);
+  if (info.end_time !== undefined) info.end_time = Number(info.end_time);
+  return { info, data: { ...run.data, metrics } };
+}
+
 export class MlflowApiError extends ReelabError {
+  override readonly name: string = 'MlflowApiError';
   constructor(
     message: string,
     readonly status?: number,
@@ -152,4 +580,19 @@ export class MlflowApiError extends ReelabError {
   ) {
     super(message);
   }
+}
+
+/** The server did not answer (or answered 429/5xx) even after retries: a candidate for the outbox. */
+export class MlflowUnavailableError extends MlflowApiError {
+  override readonly name = 'MlflowUnavailableError';
+}
+
+/** The server runs an MLflow version this client does not support. */
+export class MlflowVersionError extends ReelabError {
+  override readonly name = 'MlflowVersionError';
+}
+
+/** True when `err` means "the server is not reachable right now" (as opposed to a rejected request). */
+export function isUnavailable(err: unknown): err is MlflowUnavailableError {
+  return err instanceof MlflowUnavailableError;
 }

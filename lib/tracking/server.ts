@@ -26,6 +26,28 @@ export interface MlflowServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The venv's python and mlflow, or a ReelabError saying what is missing and how to get it (`npm run setup`
+ * creates .venv with the pinned MLflow).
+ */
+export function mlflowExecutables(): { python: string; mlflow: string } {
+  const venv = join(projectRoot(), '.venv');
+  const python = venvBin('python');
+  const mlflow = venvBin('mlflow');
+  if (!existsSync(venv))
+    throw new ReelabError(
+      `no Python environment at ${venv}: run \`npm run setup\` (creates .venv with the pinned MLflow server)`,
+    );
+  if (!existsSync(python))
+    throw new ReelabError(`${python} is missing: .venv is incomplete; recreate it with \`npm run setup\``);
+  if (!existsSync(mlflow))
+    throw new ReelabError(
+      `MLflow is not installed in .venv (${mlflow} is missing): run \`npm run setup\`, which installs the ` +
+        'version pinned in constraints.txt',
+    );
+  return { python, mlflow };
+}
+
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -56,13 +78,7 @@ export async function isMlflowUp(url: string, timeoutMs = 1500): Promise<boolean
  * taken down with its process group when this Node process exits in any way.
  */
 export async function startMlflowServer(options: MlflowServerOptions = {}): Promise<MlflowServer> {
-  const mlflow = venvBin('mlflow');
-  const python = venvBin('python');
-  if (!existsSync(mlflow)) {
-    throw new ReelabError(
-      `MLflow is not installed: ${mlflow} is missing. Run \`npm run setup\` (creates .venv with pinned tools).`,
-    );
-  }
+  const { mlflow, python } = mlflowExecutables();
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const storeDir = resolve(options.storeDir ?? join(projectRoot(), 'experiments', 'mlflow'));

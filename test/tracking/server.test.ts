@@ -46,7 +46,7 @@ describe('real MLflow server', () => {
     let runId = '';
     await expect(
       withRun(client, { experiment: 'foundation-test', runName: 'boom', source: 'test' }, async (run) => {
-        runId = run.runId;
+        runId = run.runId!;
         throw new Error('model exploded');
       }),
     ).rejects.toThrow('model exploded');
