@@ -38,6 +38,9 @@ if [ ! -f "$node_stamp" ] || [ "$(cat "$node_stamp")" != "$(hash_of package.json
   hash_of package.json package-lock.json > "$node_stamp"
 fi
 
+# `npx reelab …` runs this checkout's CLI (npm does not link a package's own bin into its node_modules).
+ln -sfn ../../bin/reelab.js node_modules/.bin/reelab
+
 # 2. Python venv with pinned tooling.
 python_bin="${REELAB_PYTHON:-python3}"
 py_stamp="$venv/.reelab-requirements-hash"
@@ -78,5 +81,11 @@ spec["argv"][0] = tslab
 json.dump(spec, open(path, "w"), indent=1)
 PY
   rm -rf "$venv/share/jupyter/kernels/jslab"
+fi
+# 5. Native TensorFlow for tfjs-node (the hybrid network, dense scoring): built offline from the pinned
+#    tensorflow-cpu wheel (~600 MB, about a minute the first time). REELAB_TF=none skips it; models then fall
+#    back to the wasm or cpu backend.
+if [ "${REELAB_TF:-native}" != "none" ]; then
+  bash scripts/setup-tf.sh
 fi
 say "ready: node $(node --version), $("$venv/bin/python" --version), mlflow $("$venv/bin/python" -c 'import mlflow; print(mlflow.__version__)' 2>/dev/null)"

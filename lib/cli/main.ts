@@ -1,9 +1,16 @@
 import { Command } from 'commander';
+import { registerBatchCommand } from './batch';
 import { registerDataCommands } from './data';
 import { registerDoctorCommand } from './doctor';
 import { registerEvaluateCommand } from './evaluate';
+import { registerExperimentCommand } from './experiment';
 import { registerMlflowCommands } from './mlflow';
 import { registerQuickstartCommand } from './quickstart';
+import { registerRecommendCommand } from './recommend';
+import { registerReportCommand } from './report';
+import { registerSearchCommand } from './search';
+import { registerServeCommand } from './serve';
+import { registerTrainCommand } from './train';
 
 export function buildProgram(): Command {
   const program = new Command('reelab')
@@ -15,6 +22,13 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   registerMlflowCommands(program);
   registerQuickstartCommand(program);
+  registerTrainCommand(program);
+  registerRecommendCommand(program);
+  registerServeCommand(program);
+  registerBatchCommand(program);
+  registerSearchCommand(program);
+  registerExperimentCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

@@ -1,7 +1,25 @@
 import { z } from 'zod';
 import { ConfigError } from '../util/errors';
+import { AlsGenreModel, alsGenreSchema } from './als-genre';
 import { BaselineModel, baselineSchema } from './baseline';
+import { BprModel, bprSchema } from './bpr';
+import { ContentModel, contentSchema } from './content';
+import { EaseModel, easeSchema } from './ease';
+import { GbdtModel, gbdtSchema } from './gbdt';
+import { GlobalMeanModel, globalMeanSchema } from './global-mean';
+import { HybridNnModel, hybridNnSchema } from './hybrid-nn';
+import { IalsModel, ialsSchema } from './ials';
+import { ItemKnnModel, itemKnnSchema } from './item-knn';
+import { KnnModel, knnSchema } from './knn';
+import { LmfModel, lmfSchema } from './lmf';
+import { NeumfModel, neumfSchema } from './neumf';
+import { PopularityModel, popularitySchema } from './popularity';
+import { PureSvdModel, pureSvdSchema } from './pure-svd';
+import { RandomModel, randomSchema } from './random';
+import { RatingBlendModel, ratingBlendSchema } from './rating-blend';
 import type { Recommender } from './recommender';
+import { SvdModel, svdSchema } from './svd';
+import { SvdppModel, svdppSchema } from './svdpp';
 
 export type ModelTask = 'rating' | 'ranking';
 
@@ -31,6 +49,133 @@ const ENTRIES: ModelEntry[] = [
     'rating',
     baselineSchema,
     (p) => new BaselineModel(p),
+  ),
+  entry(
+    'ials',
+    'implicit-feedback ALS (Hu, Koren & Volinsky) with CG or Cholesky solves',
+    'ranking',
+    ialsSchema,
+    (p) => new IalsModel(p),
+  ),
+  entry(
+    'bpr',
+    'Bayesian personalised ranking MF (Rendle et al.), deterministic DSGD over threads',
+    'ranking',
+    bprSchema,
+    (p) => new BprModel(p),
+  ),
+  entry(
+    'lmf',
+    'logistic matrix factorisation (Johnson 2014), AdaGrad, popularity negatives',
+    'ranking',
+    lmfSchema,
+    (p) => new LmfModel(p),
+  ),
+  entry(
+    'ease',
+    'EASE (Steck 2019): closed-form item-item regression; needs 20 bytes × items²',
+    'ranking',
+    easeSchema,
+    (p) => new EaseModel(p),
+  ),
+  entry(
+    'item-knn',
+    'item-item nearest neighbours for implicit data: cosine, tf-idf or bm25 weighting, top-k lists',
+    'ranking',
+    itemKnnSchema,
+    (p) => new ItemKnnModel(p),
+  ),
+  entry(
+    'content',
+    'content-based: genre / tag TF-IDF / genome item profiles, rating-weighted user profiles, cosine',
+    'ranking',
+    contentSchema,
+    (p) => new ContentModel(p),
+  ),
+  entry(
+    'popularity',
+    'items by number of training interactions',
+    'ranking',
+    popularitySchema,
+    (p) => new PopularityModel(p),
+  ),
+  entry('random', 'a seeded random ranking per user', 'ranking', randomSchema, (p) => new RandomModel(p)),
+  entry(
+    'global-mean',
+    'the training mean rating for every pair',
+    'rating',
+    globalMeanSchema,
+    () => new GlobalMeanModel(),
+  ),
+  entry(
+    'pure-svd',
+    'PureSVD: randomized truncated SVD of the zero-filled rating matrix (ranking)',
+    'ranking',
+    pureSvdSchema,
+    (p) => new PureSvdModel(p),
+  ),
+  entry(
+    'als-genre',
+    'explicit ALS with user/item/genre biases and genre factors (seed 004); needs movie genres',
+    'rating',
+    alsGenreSchema,
+    (p) => new AlsGenreModel(p),
+  ),
+  entry(
+    'rating-blend',
+    'ridge-weighted linear blend of rating models, weights fitted on a training holdout',
+    'rating',
+    ratingBlendSchema,
+    (p) => new RatingBlendModel(p, createModel),
+  ),
+  entry(
+    'svd',
+    'biased MF by SGD (Surprise SVD semantics), deterministic DSGD strata over threads',
+    'rating',
+    svdSchema,
+    (p) => new SvdModel(p),
+  ),
+  entry(
+    'svdpp',
+    'SVD++: biased MF with implicit feedback y_j of rated items (Surprise SVDpp semantics)',
+    'rating',
+    svdppSchema,
+    (p) => new SvdppModel(p),
+  ),
+  entry(
+    'knn-item',
+    'item-based KNN (Surprise KNNBasic/WithMeans/Baseline), sparse sorted neighbour rows',
+    'rating',
+    knnSchema,
+    (p) => new KnnModel(false, p),
+  ),
+  entry(
+    'knn-user',
+    'user-based KNN (Surprise KNNBasic/WithMeans/Baseline), sparse sorted neighbour rows',
+    'rating',
+    knnSchema,
+    (p) => new KnnModel(true, p),
+  ),
+  entry(
+    'hybrid-nn',
+    'hybrid network on TensorFlow.js: embeddings + genre/text/year/popularity content tower → MLP (seed 003)',
+    'rating',
+    hybridNnSchema,
+    (p) => new HybridNnModel(p),
+  ),
+  entry(
+    'neumf',
+    'NeuMF / GMF / MLP (He et al.) on TensorFlow.js, implicit (sampled negatives) or rating mode',
+    'ranking',
+    neumfSchema,
+    (p) => new NeumfModel(p),
+  ),
+  entry(
+    'gbdt',
+    'gradient-boosted trees re-ranking with user/movie features and CF scores (seed 000); needs movie content',
+    'rating',
+    gbdtSchema,
+    (p) => new GbdtModel(p),
   ),
 ];
 

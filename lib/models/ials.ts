@@ -1,0 +1,254 @@
+import { z } from 'zod';
+import { alsLoss, gramOf, solveSide, solveSideWasm, type WasmAls, wasmAls } from '../compute/ials';
+import { cgKernelModule } from '../compute/ials-wasm';
+import { cosineToAll, factorScores, rowDot } from '../compute/linalg';
+import { sharedFloat32 } from '../compute/pool';
+import { fromCompressed, type SparseMatrix, transpose } from '../compute/sparse';
+import { type TopK, topK } from '../compute/topk';
+import type { Interactions } from '../data/interactions';
+import { type ConfidenceSpec, confidenceMatrix } from '../features/weighting';
+import { ConfigError, throwIfAborted } from '../util/errors';
+import { Rng } from '../util/rng';
+import { BaseRecommender, expectFloat32, expectNumber } from './base';
+import type { FactorScorer, FitOptions, ModelState } from './recommender';
+
+/** How interactions become confidences (shared by iALS and LMF); see lib/features/weighting.ts. */
+export const confidenceShape = {
+  values: z
+    .enum(['binary', 'rating'])
+    .default('binary')
+    .describe("an interaction's raw value: 1, or its rating"),
+  threshold: z.number().min(0).default(0).describe('drop interactions rated below this first (0 keeps all)'),
+  confidence: z
+    .enum(['linear', 'log', 'scaled'])
+    .default('linear')
+    .describe("c = 1 + alpha·v (Hu et al.), 1 + alpha·log(1 + v/eps), or alpha·v (implicit's scaling)"),
+  alpha: z.number().min(0).default(1).describe('confidence scale'),
+  eps: z.number().positive().default(1).describe("scale inside the log of confidence 'log'"),
+};
+
+export const ialsSchema = z
+  .object({
+    factors: z.number().int().min(1).max(1024).default(64).describe('latent dimensions'),
+    regularization: z.number().min(0).default(0.01).describe('λ on ‖x_u‖² and ‖y_i‖²'),
+    iterations: z.number().int().min(1).max(1000).default(15).describe('ALS sweeps (users, then items)'),
+    solver: z
+      .enum(['cg', 'cholesky'])
+      .default('cg')
+      .describe('conjugate gradient (implicit) or exact Cholesky'),
+    cgSteps: z.number().int().min(1).max(100).default(3).describe('CG steps per row and half-iteration'),
+    kernel: z
+      .enum(['auto', 'wasm', 'js'])
+      .default('auto')
+      .describe(
+        "CG kernel: WebAssembly SIMD (Float32, factors divisible by 4) or plain JS (Float64 temporaries); 'auto' picks wasm when it can",
+      ),
+    computeLoss: z.boolean().default(false).describe('report the training objective after every iteration'),
+    seed: z.number().int().default(42).describe('seed of the factor initialisation'),
+    ...confidenceShape,
+  })
+  .strict();
+export type IalsParams = z.infer<typeof ialsSchema>;
+
+/** The weighting part of iALS / LMF parameters (schema defaults fill anything missing). */
+export function confidenceSpecOf(p: Partial<ConfidenceSpec>): ConfidenceSpec {
+  return {
+    values: p.values ?? 'binary',
+    threshold: p.threshold ?? 0,
+    confidence: p.confidence ?? 'linear',
+    alpha: p.alpha ?? 1,
+    eps: p.eps ?? 1,
+  };
+}
+
+/** Confidence matrix of the training data, users × items, in shared memory. */
+export function userItemConfidence(train: Interactions, spec: ConfidenceSpec): SparseMatrix {
+  return confidenceMatrix(fromCompressed(train.csr(), train.nUsers, train.nItems), spec, 'shared');
+}
+
+/**
+ * Implicit-feedback ALS (Hu, Koren & Volinsky 2008) with implicit's conjugate-gradient solver (3 warm-started
+ * CG steps per row, Takács et al. 2011) or exact Cholesky solves. Confidences come from
+ * `lib/features/weighting.ts`; the factors are initialised uniform in [0, 0.01) like implicit's.
+ */
+export class IalsModel extends BaseRecommender<IalsParams> {
+  readonly name = 'ials';
+  protected userFactors = new Float32Array(0);
+  protected itemFactors = new Float32Array(0);
+  /** Training objective after each iteration (when computeLoss or onEpoch asks for it). */
+  readonly losses: number[] = [];
+
+  constructor(params: Partial<IalsParams> = {}) {
+    super(ialsSchema.parse(params));
+  }
+
+  protected async train(train: Interactions, options: FitOptions): Promise<void> {
+    const { factors: k, regularization: reg, iterations, solver, cgSteps, seed, kernel } = this.params;
+    const threads = resolveThreads(options.threads);
+    const useWasm = solver === 'cg' && kernel !== 'js' && k % 4 === 0;
+    const module = useWasm ? await cgKernelModule() : null;
+    if (kernel === 'wasm' && !module) {
+      throw new ConfigError(
+        'kernel',
+        solver !== 'cg' || k % 4 !== 0
+          ? 'the wasm kernel needs solver=cg and factors divisible by 4'
+          : 'WebAssembly SIMD with shared memory is not available in this runtime',
+      );
+    }
+    const spec = confidenceSpecOf(this.params);
+    let cui: SparseMatrix;
+    let ciu: SparseMatrix;
+    let x: Float32Array;
+    let y: Float32Array;
+    let wasm: WasmAls | null = null;
+    if (module) {
+      const plain = confidenceMatrix(fromCompressed(train.csr(), train.nUsers, train.nItems), spec);
+      wasm = wasmAls(module, plain, transpose(plain), k, threads);
+      cui = { ...wasm.users, nRows: train.nUsers, nCols: train.nItems };
+      ciu = { ...wasm.items, nRows: train.nItems, nCols: train.nUsers };
+      x = wasm.x;
+      y = wasm.y;
+    } else {
+      cui = userItemConfidence(train, spec);
+      ciu = transpose(cui, 'shared');
+      x = sharedFloat32(train.nUsers * k);
+      y = sharedFloat32(train.nItems * k);
+    }
+    const rng = new Rng(seed);
+    for (let e = 0; e < x.length; e++) x[e] = rng.next() * 0.01;
+    for (let e = 0; e < y.length; e++) y[e] = rng.next() * 0.01;
+    this.initialise?.(x, y);
+    this.userFactors = x;
+    this.itemFactors = y;
+    this.losses.length = 0;
+    for (let epoch = 1; epoch <= iterations; epoch++) {
+      throwIfAborted(options.signal, `${this.name} training`);
+      const started = performance.now();
+      const yty = await gramOf(y, k, reg, threads);
+      if (wasm) await solveSideWasm(wasm, 'users', yty, cgSteps, threads);
+      else await solveSide({ ...cui, x, y, yty, k }, solver, cgSteps, threads);
+      throwIfAborted(options.signal, `${this.name} training`);
+      const xtx = await gramOf(x, k, reg, threads);
+      if (wasm) await solveSideWasm(wasm, 'items', xtx, cgSteps, threads);
+      else await solveSide({ ...ciu, x: y, y: x, yty: xtx, k }, solver, cgSteps, threads);
+      const seconds = (performance.now() - started) / 1000;
+      let loss: number | undefined;
+      if (this.params.computeLoss) {
+        loss = await alsLoss({ ...cui, x, y, yty: new Float64Array(0), k }, train.nItems, reg, threads);
+        this.losses.push(loss);
+      }
+      options.onEpoch?.({ epoch, epochs: iterations, seconds, loss });
+    }
+    checkFinite(this.name, x, y);
+    if (wasm) {
+      // Keep the factors, not the whole WebAssembly memory with both confidence matrices.
+      this.userFactors = sharedFloat32(x.length);
+      this.userFactors.set(x);
+      this.itemFactors = sharedFloat32(y.length);
+      this.itemFactors.set(y);
+    }
+  }
+
+  /** Hook for benchmarks that must start from given factors (e.g. the same start as a peer library). */
+  initialise?: (userFactors: Float32Array, itemFactors: Float32Array) => void;
+
+  protected predictOne(user: number, item: number): number {
+    if (!(user >= 0 && user < this.nUsers && item >= 0 && item < this.nItems)) return 0;
+    return rowDot(this.userFactors, user, this.itemFactors, item, this.params.factors);
+  }
+
+  scoreAll(user: number, out: Float32Array): void {
+    this.assertFitted();
+    factorScores(this.userFactors, this.itemFactors, this.params.factors, user, out);
+  }
+
+  batchScorer(): FactorScorer {
+    this.assertFitted();
+    return {
+      kind: 'factors',
+      factors: this.params.factors,
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+    };
+  }
+
+  /** The `count` items closest to `item` by cosine in factor space (the item itself left out). */
+  similarItems(item: number, count: number): TopK {
+    return similarByFactors(this, this.itemFactors, this.params.factors, item, count);
+  }
+
+  /** Fitted factors (read-only views): users × k and items × k, row-major. */
+  get factorsView(): { users: Float32Array; items: Float32Array; k: number } {
+    return { users: this.userFactors, items: this.itemFactors, k: this.params.factors };
+  }
+
+  protected modelState(): ModelState {
+    return { factors: this.params.factors, userFactors: this.userFactors, itemFactors: this.itemFactors };
+  }
+
+  protected restoreModel(state: ModelState): void {
+    restoreFactors(this, state, this.params.factors);
+    this.userFactors = expectFloat32(state, 'userFactors');
+    this.itemFactors = expectFloat32(state, 'itemFactors');
+  }
+}
+
+/** Threads for training: FitOptions.threads, default 1. */
+export function resolveThreads(threads: number | undefined): number {
+  const t = threads ?? 1;
+  if (!(Number.isInteger(t) && t >= 1))
+    throw new ConfigError('threads', `must be a positive integer, got ${t}`);
+  return t;
+}
+
+/** Top-`count` cosine neighbours of `item` in a factor matrix, leaving out the item itself. */
+export function similarByFactors(
+  model: BaseRecommender<Record<string, number | string | boolean>>,
+  itemFactors: Float32Array,
+  k: number,
+  item: number,
+  count: number,
+): TopK {
+  const n = model.nItems;
+  if (!(Number.isInteger(item) && item >= 0 && item < n))
+    throw new RangeError(`item index ${item} is outside 0..${n - 1}`);
+  if (!(Number.isInteger(count) && count > 0))
+    throw new RangeError(`k must be a positive integer, got ${count}`);
+  const scores = new Float32Array(n);
+  cosineToAll(itemFactors, k, item, scores);
+  scores[item] = Number.NEGATIVE_INFINITY;
+  return topK(scores, count);
+}
+
+/** Checks saved factor arrays against the model's shape before they are used. */
+export function restoreFactors(
+  model: BaseRecommender<Record<string, number | string | boolean>>,
+  state: ModelState,
+  k: number,
+  userKey = 'userFactors',
+  itemKey = 'itemFactors',
+): void {
+  const saved = expectNumber(state, 'factors');
+  const u = expectFloat32(state, userKey);
+  const i = expectFloat32(state, itemKey);
+  if (saved !== k || u.length !== model.nUsers * k || i.length !== model.nItems * k) {
+    throw new ConfigError(
+      `saved ${model.name} model`,
+      `factor arrays do not match ${model.nUsers} users × ${model.nItems} items × ${k} factors`,
+    );
+  }
+}
+
+/** Fails loudly (instead of ranking with NaN) when training diverged. */
+export function checkFinite(name: string, ...arrays: Float32Array[]): void {
+  for (const a of arrays) {
+    for (let e = 0; e < a.length; e++) {
+      if (!Number.isFinite(a[e]!)) {
+        throw new ConfigError(
+          name,
+          'training diverged (non-finite factors); lower the learning rate or raise the regularization',
+        );
+      }
+    }
+  }
+}
