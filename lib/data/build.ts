@@ -16,8 +16,8 @@ export interface BuildOptions {
  * consumed) and a check that no (user, item) pair occurs twice, naming both lines when one does.
  */
 export function interactionsFromRaw(raw: RawRatings, options: BuildOptions = {}): Interactions {
-  const userIds = options.userIds ?? IdMap.fromIds(raw.users);
-  const itemIds = options.itemIds ?? IdMap.fromIds(raw.items);
+  const userIds = options.userIds ?? idMapOf(raw.users, raw.maxUser);
+  const itemIds = options.itemIds ?? idMapOf(raw.items, raw.maxItem);
   remapInPlace(raw.users, userIds, raw, 'user', options.unknownContext);
   remapInPlace(raw.items, itemIds, raw, 'movie', options.unknownContext);
   const interactions = new Interactions({
@@ -31,6 +31,23 @@ export function interactionsFromRaw(raw: RawRatings, options: BuildOptions = {})
   });
   assertNoDuplicatePairs(interactions, raw.firstLine);
   return interactions;
+}
+
+/** Distinct ids ascending: a presence table when the largest id is known and moderate, else a sort. */
+export function idMapOf(ids: Int32Array, maxId?: number): IdMap {
+  if (maxId === undefined || maxId >= 1 << 26) return IdMap.fromIds(ids);
+  const present = new Uint8Array(maxId + 1);
+  for (let k = 0; k < ids.length; k++) {
+    const v = ids[k]!;
+    if (v < 0 || v > maxId) return IdMap.fromIds(ids);
+    present[v] = 1;
+  }
+  let count = 0;
+  for (let v = 0; v <= maxId; v++) count += present[v]!;
+  const out = new Int32Array(count);
+  count = 0;
+  for (let v = 0; v <= maxId; v++) if (present[v]) out[count++] = v;
+  return IdMap.fromSorted(out);
 }
 
 function remapInPlace(

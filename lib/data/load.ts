@@ -1,12 +1,18 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../util/errors';
 import { interactionsFromRaw } from './build';
+import { type MovieCatalogue, movieCatalogue } from './catalogue';
 import { datasetDir, resolveDataDir } from './data-dir';
+import { readUsers, type UserTable } from './demographics';
+import { type Genome, readGenome } from './genome';
 import type { Interactions } from './interactions';
+import { type LinkTable, readLinks } from './links';
 import { isMovieLensName, MOVIELENS, MOVIELENS_NAMES, type MovieLensSpec } from './movielens';
-import { type Movie, readMovies } from './movies';
+import { ML100K_GENRES, type Movie, readMovies } from './movies';
 import { readRatingsFile } from './parse-ratings';
-import { generateSynthetic } from './synthetic';
+import { generateSynthetic, SYNTHETIC_GENRES, type SyntheticData } from './synthetic';
+import { readTags, type TagTable } from './tags';
 
 export interface LoadOptions {
   /** Folder holding `<dataset>/` folders; defaults to REELAB_DATA_DIR, else ./data. */
@@ -45,16 +51,88 @@ export function loadRatings(dataset: string, options: LoadOptions = {}): Interac
 export function loadMovies(dataset: string, options: LoadOptions = {}): Movie[] {
   const parsed = parseDatasetName(dataset);
   if (parsed.kind === 'synthetic') {
-    const data = generateSynthetic({ ratings: parsed.ratings, seed: options.seed });
-    return data.titles.map((title, i) => ({
-      movieId: i + 1,
-      title,
-      year: data.years[i]!,
-      genres: data.genres[i]!,
-    }));
+    return syntheticMovies(generateSynthetic({ ratings: parsed.ratings, seed: options.seed }));
   }
   const dir = datasetDir(resolveDataDir(options.dataDir), parsed.spec.name, parsed.spec.moviesFile);
   return readMovies(dir, parsed.spec);
+}
+
+function syntheticMovies(data: SyntheticData): Movie[] {
+  return data.titles.map((title, i) => ({
+    movieId: data.ratings.itemIds.id(i),
+    title,
+    year: data.years[i]!,
+    genres: data.genres[i]!,
+  }));
+}
+
+/** Optional parts of a dataset that `loadDataset` can read besides ratings and movies. */
+export type DatasetPart = 'tags' | 'links' | 'users' | 'genome';
+
+export interface DatasetLoadOptions extends LoadOptions {
+  /**
+   * Which optional parts to read when the release has them (default: tags, links and users; the genome,
+   * 15M scores in ml-25m, only when asked). Asking for a part the release lacks gives null, not an error.
+   */
+  parts?: DatasetPart[];
+}
+
+/** A whole dataset: ratings over dense indices, the movie catalogue aligned with them, and the optional parts. */
+export interface Dataset {
+  name: string;
+  /** Folder the files came from (null for synthetic data). */
+  dir: string | null;
+  ratings: Interactions;
+  movies: MovieCatalogue;
+  tags: TagTable | null;
+  links: LinkTable | null;
+  users: UserTable | null;
+  genome: Genome | null;
+}
+
+/**
+ * Loads ratings, movie metadata and the optional parts of a dataset. The item index space is the rated movies
+ * in ascending movieId order; the catalogue keeps unrated movies too, with itemIndex -1.
+ */
+export function loadDataset(name: string, options: DatasetLoadOptions = {}): Dataset {
+  const parsed = parseDatasetName(name);
+  const parts = new Set<DatasetPart>(options.parts ?? ['tags', 'links', 'users']);
+  if (parsed.kind === 'synthetic') {
+    const data = generateSynthetic({ ratings: parsed.ratings, seed: options.seed });
+    return {
+      name,
+      dir: null,
+      ratings: data.ratings,
+      movies: movieCatalogue(syntheticMovies(data), data.ratings.itemIds, name, SYNTHETIC_GENRES),
+      tags: null,
+      links: null,
+      users: null,
+      genome: null,
+    };
+  }
+  const spec = parsed.spec;
+  const dir = datasetDir(resolveDataDir(options.dataDir), spec.name, spec.ratingsFile);
+  const ratings = interactionsFromRaw(readRatingsFile(join(dir, spec.ratingsFile), spec.ratingsFormat));
+  const movies = movieCatalogue(
+    readMovies(dir, spec),
+    ratings.itemIds,
+    join(dir, spec.moviesFile),
+    spec.moviesLayout === 'u.item' ? ML100K_GENRES : [],
+  );
+  const has = (file: string | undefined) => file !== undefined && existsSync(join(dir, file));
+  return {
+    name,
+    dir,
+    ratings,
+    movies,
+    tags: parts.has('tags') && has(spec.tagsFile) ? readTags(dir, spec) : null,
+    links: parts.has('links') && has(spec.linksFile) ? readLinks(dir, spec) : null,
+    users: parts.has('users') && has(spec.usersFile) ? readUsers(dir, spec) : null,
+    genome:
+      parts.has('genome') && has(spec.genomeScoresFile) && has(spec.genomeTagsFile)
+        ? readGenome(dir, spec)
+        : null,
+  };
 }
 
 export interface DatasetSummary {
@@ -66,6 +144,10 @@ export interface DatasetSummary {
   density: number;
   /** Movies in the catalogue file, rated or not. */
   catalogueMovies: number;
+  /** Tag applications (null when the release has no tags file). */
+  tags: number | null;
+  /** Users with demographics (null when the release has none). */
+  demographics: number | null;
   ratingMin: number;
   ratingMax: number;
   ratingMean: number;
@@ -76,8 +158,8 @@ export interface DatasetSummary {
 
 /** Counts and ranges of a dataset (what `reelab data describe` prints). */
 export function describeDataset(dataset: string, options: LoadOptions = {}): DatasetSummary {
-  const ratings = loadRatings(dataset, options);
-  const movies = loadMovies(dataset, options);
+  const data = loadDataset(dataset, { ...options, parts: ['tags', 'users'] });
+  const ratings = data.ratings;
   let lo = Infinity;
   let hi = -Infinity;
   for (let k = 0; k < ratings.size; k++) {
@@ -100,7 +182,9 @@ export function describeDataset(dataset: string, options: LoadOptions = {}): Dat
     items: ratings.nItems,
     ratings: ratings.size,
     density: ratings.density,
-    catalogueMovies: movies.length,
+    catalogueMovies: data.movies.size,
+    tags: data.tags ? data.tags.size : null,
+    demographics: data.users ? data.users.size : null,
     ratingMin: lo,
     ratingMax: hi,
     ratingMean: ratings.mean(),

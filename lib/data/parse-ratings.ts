@@ -20,6 +20,9 @@ export interface RawRatings {
   /** 1-based line number of the first data row (the line after the header, if any). */
   firstLine: number;
   file: string;
+  /** Largest user / item id seen (lets the id maps be built without sorting). */
+  maxUser?: number;
+  maxItem?: number;
 }
 
 const NL = 10;
@@ -27,7 +30,7 @@ const CR = 13;
 const DOT = 46;
 const MINUS = 45;
 const ZERO = 48;
-const CHUNK = 1 << 24;
+const CHUNK = 1 << 22;
 
 /**
  * Reads a ratings file with a hand-written byte parser into typed arrays, checking every field. Any malformed
@@ -76,6 +79,12 @@ export function readRatingsFile(file: string, format: RatingsFormat): RawRatings
   } finally {
     closeSync(fd);
   }
+}
+
+function countNewlines(buf: Buffer, from: number, end: number): number {
+  let n = 0;
+  for (let i = from; i < end; i++) if (buf[i] === NL) n++;
+  return n;
 }
 
 class RatingsParser {
@@ -127,7 +136,19 @@ class RatingsParser {
   /** Parses the complete lines in buf[start, end); `atEof` allows a last line without a newline. */
   parse(buf: Buffer, start: number, end: number, atEof: boolean): void {
     let p = start;
+    if (this.blankLine > 0 && !this.onlyBlankLinesFollow(buf, start, end)) {
+      this.line = this.blankLine;
+      this.fail('empty line in the middle of the file');
+    }
     while (p < end) {
+      if (!this.headerPending) {
+        const next = this.fastRow(buf, p, end);
+        if (next > 0) {
+          this.line++;
+          p = next;
+          continue;
+        }
+      }
       let lineEnd = buf.indexOf(NL, p);
       if (lineEnd < 0 || lineEnd >= end) {
         if (!atEof) this.fail('internal: incomplete line');
@@ -139,9 +160,11 @@ class RatingsParser {
         this.checkHeader(buf.toString('utf8', p, contentEnd));
         this.headerPending = false;
       } else if (contentEnd === p) {
-        if (!this.onlyBlankLinesFollow(buf, lineEnd + 1, end, atEof))
+        if (!this.onlyBlankLinesFollow(buf, lineEnd + 1, end))
           this.fail('empty line in the middle of the file');
-        this.line++;
+        // Blank lines may end the file; the next chunk (if any) must not hold another row.
+        if (this.blankLine === 0) this.blankLine = this.line;
+        this.line += countNewlines(buf, p, end);
         return;
       } else {
         this.parseRow(buf, p, contentEnd);
@@ -151,10 +174,75 @@ class RatingsParser {
     }
   }
 
-  private onlyBlankLinesFollow(buf: Buffer, from: number, end: number, atEof: boolean): boolean {
-    for (let i = from; i < end; i++) if (buf[i] !== NL && buf[i] !== CR) return false;
-    return atEof;
+  /**
+   * The common case without a per-line indexOf: digits, delimiter, digits, delimiter, rating, delimiter, digits,
+   * [CR] LF. Returns the position after the newline, or -1 to let the checking path parse (or reject) the line.
+   */
+  private fastRow(buf: Buffer, p: number, end: number): number {
+    const delim = this.delim;
+    const double = this.delimLength === 2;
+    let c = buf[p]!;
+    if (c < ZERO || c > ZERO + 9) return -1;
+    let user = 0;
+    do {
+      user = user * 10 + (c - ZERO);
+      c = buf[++p]!;
+    } while (c >= ZERO && c <= ZERO + 9 && p < end);
+    if (c !== delim || (double && buf[++p] !== delim)) return -1;
+    c = buf[++p]!;
+    if (c < ZERO || c > ZERO + 9) return -1;
+    let item = 0;
+    do {
+      item = item * 10 + (c - ZERO);
+      c = buf[++p]!;
+    } while (c >= ZERO && c <= ZERO + 9 && p < end);
+    if (c !== delim || (double && buf[++p] !== delim)) return -1;
+    c = buf[++p]!;
+    if (c < ZERO || c > ZERO + 9) return -1;
+    let rating = c - ZERO;
+    c = buf[++p]!;
+    if (c === DOT) {
+      c = buf[++p]!;
+      if (c < ZERO || c > ZERO + 9) return -1;
+      rating += (c - ZERO) / 10;
+      c = buf[++p]!;
+    }
+    if (c !== delim || (double && buf[++p] !== delim)) return -1;
+    c = buf[++p]!;
+    if (c < ZERO || c > ZERO + 9) return -1;
+    let ts = 0;
+    do {
+      ts = ts * 10 + (c - ZERO);
+      c = buf[++p]!;
+    } while (c >= ZERO && c <= ZERO + 9 && p < end);
+    if (c === CR) c = buf[++p]!;
+    if (c !== NL || p >= end) return -1;
+    if (user > 2147483647 || item > 2147483647 || ts > 2147483647) return -1;
+    const { min, max, step } = this.format.scale;
+    if (rating < min || rating > max) return -1;
+    const steps = (rating - min) / step;
+    if (Math.abs(steps - Math.round(steps)) > 1e-6) return -1;
+    if (this.n === this.users.length) this.grow();
+    const i = this.n++;
+    this.users[i] = user;
+    this.items[i] = item;
+    this.ratings[i] = rating;
+    this.timestamps[i] = ts;
+    if (user > this.maxUser) this.maxUser = user;
+    if (item > this.maxItem) this.maxItem = item;
+    return p + 1;
   }
+
+  maxUser = 0;
+  maxItem = 0;
+
+  private onlyBlankLinesFollow(buf: Buffer, from: number, end: number): boolean {
+    for (let i = from; i < end; i++) if (buf[i] !== NL && buf[i] !== CR) return false;
+    return true;
+  }
+
+  /** Line number of a blank line seen at the end of a chunk (0: none); a row after it is an error. */
+  private blankLine = 0;
 
   private checkHeader(text: string): void {
     if (text !== this.format.header) {
@@ -254,6 +342,8 @@ class RatingsParser {
     this.items[i] = item;
     this.ratings[i] = rating;
     this.timestamps[i] = t;
+    if (user > this.maxUser) this.maxUser = user;
+    if (item > this.maxItem) this.maxItem = item;
   }
 
   private isDelimiterAt(buf: Buffer, p: number, end: number): boolean {
@@ -308,6 +398,8 @@ class RatingsParser {
       timestamps: this.timestamps.subarray(0, n),
       firstLine: this.firstLine,
       file: this.file,
+      maxUser: this.maxUser,
+      maxItem: this.maxItem,
     };
   }
 }

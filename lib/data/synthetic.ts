@@ -66,6 +66,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
     acc += 1 / (popularityRank[i]! + 1) ** 0.9;
     cumulative[i] = acc;
   }
+  const guide = guideTable(cumulative, acc);
 
   const userFactors = new Float32Array(nUsers * k);
   const itemFactors = new Float32Array(nItems * k);
@@ -88,7 +89,7 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
     const c = counts[u]!;
     const begin = row;
     while (row - begin < c) {
-      const item = sampleCumulative(cumulative, rng.next() * acc);
+      const item = sampleCumulative(cumulative, guide, acc, rng.next() * acc);
       if (stamp[item] === u) continue;
       stamp[item] = u;
       items[row++] = item;
@@ -164,9 +165,27 @@ function activityCounts(n: number, nUsers: number, nItems: number, rng: Rng): In
   return counts;
 }
 
-function sampleCumulative(cumulative: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = cumulative.length - 1;
+/** guide[b] = first index whose cumulative weight reaches b/G of the total (G = number of items). */
+function guideTable(cumulative: Float64Array, total: number): Int32Array {
+  const g = cumulative.length;
+  const guide = new Int32Array(g);
+  let i = 0;
+  for (let b = 0; b < g; b++) {
+    const threshold = (b * total) / g;
+    while (i < g - 1 && cumulative[i]! < threshold) i++;
+    guide[b] = i;
+  }
+  return guide;
+}
+
+/** Smallest index whose cumulative weight is ≥ x: a binary search inside the guide table's bucket. */
+function sampleCumulative(cumulative: Float64Array, guide: Int32Array, total: number, x: number): number {
+  const g = cumulative.length;
+  const b = Math.min(g - 1, Math.floor((x * g) / total));
+  let lo = b > 0 ? guide[b - 1]! : 0; // one bucket of slack for rounding in (x * g) / total
+  let hi = b + 2 < g ? guide[b + 2]! : g - 1;
+  if (lo > 0 && cumulative[lo - 1]! >= x) lo = 0;
+  if (cumulative[hi]! < x) hi = g - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (cumulative[mid]! < x) lo = mid + 1;

@@ -57,6 +57,17 @@ function firstInvalidUtf8(b: Buffer): number {
  */
 export function parseCsv(text: string, file: string): Array<{ line: number; fields: string[] }> {
   const rows: Array<{ line: number; fields: string[] }> = [];
+  scanCsv(text, file, (fields, line) => {
+    rows.push({ line, fields });
+  });
+  return rows;
+}
+
+/**
+ * Calls `onRow(fields, line)` for each CSV row (same rules as parseCsv) without keeping the rows: for large
+ * files such as ml-32m's tags.csv. A blank line is allowed only at the end of the text.
+ */
+export function scanCsv(text: string, file: string, onRow: (fields: string[], line: number) => void): void {
   let line = 1;
   let i = 0;
   const n = text.length;
@@ -64,23 +75,26 @@ export function parseCsv(text: string, file: string): Array<{ line: number; fiel
     const rowLine = line;
     const fields: string[] = [];
     for (;;) {
-      let value = '';
-      if (text[i] === '"') {
+      let value: string;
+      if (text.charCodeAt(i) === 34) {
         i++;
+        let start = i;
+        value = '';
         for (;;) {
           if (i >= n) throw new DataError(file, rowLine, 'unterminated quoted field');
-          const ch = text[i]!;
-          if (ch === '"') {
-            if (text[i + 1] === '"') {
+          const ch = text.charCodeAt(i);
+          if (ch === 34) {
+            value += text.slice(start, i);
+            if (text.charCodeAt(i + 1) === 34) {
               value += '"';
               i += 2;
+              start = i;
               continue;
             }
             i++;
             break;
           }
-          if (ch === '\n') line++;
-          value += ch;
+          if (ch === 10) line++;
           i++;
         }
         if (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
@@ -88,14 +102,16 @@ export function parseCsv(text: string, file: string): Array<{ line: number; fiel
         }
       } else {
         const start = i;
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
-          if (text[i] === '"') throw new DataError(file, line, 'quote inside an unquoted field');
+        while (i < n) {
+          const ch = text.charCodeAt(i);
+          if (ch === 44 || ch === 10 || ch === 13) break;
+          if (ch === 34) throw new DataError(file, line, 'quote inside an unquoted field');
           i++;
         }
         value = text.slice(start, i);
       }
       fields.push(value);
-      if (i < n && text[i] === ',') {
+      if (i < n && text.charCodeAt(i) === 44) {
         i++;
         continue;
       }
@@ -105,10 +121,11 @@ export function parseCsv(text: string, file: string): Array<{ line: number; fiel
     if (i < n && text[i] !== '\n') throw new DataError(file, line, 'stray carriage return');
     i++;
     line++;
-    if (!(fields.length === 1 && fields[0] === '')) rows.push({ line: rowLine, fields });
-    else if (i < n) throw new DataError(file, rowLine, 'empty line in the middle of the file');
+    if (!(fields.length === 1 && fields[0] === '')) onRow(fields, rowLine);
+    else if (/[^\r\n]/.test(text.slice(i)))
+      throw new DataError(file, rowLine, 'empty line in the middle of the file');
+    else return;
   }
-  return rows;
 }
 
 /** Splits a delimited text (no quoting, e.g. u.item or movies.dat) into rows of fields with line numbers. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeDataset, loadMovies, loadRatings } from '../../lib/data/load';
+import { rowOfMovie } from '../../lib/data/catalogue';
+import { describeDataset, loadDataset, loadMovies, loadRatings } from '../../lib/data/load';
 import { makeSplit } from '../../lib/data/split';
 import { HAS_ML_LATEST_SMALL, HAS_ML100K, realDataDir } from '../helpers/data';
 
@@ -50,5 +51,30 @@ describe.runIf(HAS_ML_LATEST_SMALL)('ml-latest-small (real files)', () => {
     const m = movies.find((x) => x.movieId === 11);
     expect(m?.title).toBe('American President, The (1995)');
     expect(m?.genres).toEqual(['Comedy', 'Drama', 'Romance']);
+  });
+});
+
+describe.runIf(HAS_ML100K && HAS_ML_LATEST_SMALL)('loadDataset on real files', () => {
+  it('ml-latest-small: 9742 catalogue movies, 18 unrated with itemIndex -1, 3683 tags, 9742 links', () => {
+    const d = loadDataset('ml-latest-small', { dataDir });
+    expect([d.ratings.nUsers, d.ratings.nItems, d.ratings.size]).toEqual([610, 9724, 100836]);
+    expect(d.movies.size).toBe(9742);
+    expect(Array.from(d.movies.itemIndex).filter((i) => i < 0).length).toBe(9742 - 9724);
+    expect(d.tags?.size).toBe(3683);
+    expect(new Set(d.tags?.userIds).size).toBe(58);
+    expect(d.links?.size).toBe(9742);
+    expect(d.users).toBeNull();
+    const row = rowOfMovie(d.movies, 11);
+    expect(d.movies.titles[row]).toBe('American President, The (1995)');
+    expect(d.ratings.itemIds.id(d.movies.itemIndex[row]!)).toBe(11);
+    expect(describeDataset('ml-latest-small', { dataDir }).tags).toBe(3683);
+  });
+
+  it('ml-100k: demographics of 943 users and item 543 decoded from Latin-1', () => {
+    const d = loadDataset('ml-100k', { dataDir });
+    expect(d.users?.size).toBe(943);
+    expect(d.users?.occupationNames.length).toBe(21);
+    expect(d.movies.titles[rowOfMovie(d.movies, 543)]).toBe('Misérables, Les (1995)');
+    expect(d.tags).toBeNull();
   });
 });
