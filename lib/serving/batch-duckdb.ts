@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, DuckDBTimestampTZValue } from '@duckdb/node-api';
+import { BATCH_DDL, type BatchSource, type BatchSummary } from './batch';
+
+const TABLES = ['users', 'movies', 'batch_recommendations'] as const;
+
+/**
+ * Writes a batch into a DuckDB database file (created when missing) with the schema of BATCH_DDL. One
+ * transaction: users and movies are upserted, the rows with the batch's label are replaced; on any error (also
+ * one thrown by `source.rows` midway) the transaction rolls back and the previous batch stays as it was.
+ */
+export async function writeBatchDuckDb(path: string, source: BatchSource): Promise<BatchSummary> {
+  const started = performance.now();
+  const instance = await DuckDBInstance.create(resolve(path));
+  try {
+    const connection = await instance.connect();
+    try {
+      const rows = await writeInto(connection, source);
+      return batchSummary(`duckdb:${resolve(path)}`, source, rows, started);
+    } finally {
+      connection.closeSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}
+
+/**
+ * Writes a batch as Parquet files users.parquet, movies.parquet and batch_recommendations.parquet in `dir`. The
+ * existing files are read first, so rows of other labels are kept as in the database writers; new files are
+ * written under temporary names and renamed into place only after all three succeeded.
+ */
+export async function writeBatchParquet(dir: string, source: BatchSource): Promise<BatchSummary> {
+  const started = performance.now();
+  const out = resolve(dir);
+  mkdirSync(out, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const tmp = (t: string) => join(out, `.${t}.parquet.tmp-${process.pid}`);
+  try {
+    for (const ddl of BATCH_DDL) await connection.run(ddl);
+    for (const t of TABLES) {
+      const file = join(out, `${t}.parquet`);
+      if (existsSync(file))
+        await connection.run(`INSERT INTO ${t} SELECT * FROM read_parquet(${quote(file)})`);
+    }
+    const rows = await writeInto(connection, source);
+    for (const t of TABLES) {
+      const order =
+        t === 'batch_recommendations' ? 'model, user_id, rank' : t === 'users' ? 'user_id' : 'movie_id';
+      await connection.run(
+        `COPY (SELECT * FROM ${t} ORDER BY ${order}) TO ${quote(tmp(t))} (FORMAT parquet)`,
+      );
+    }
+    for (const t of TABLES) renameSync(tmp(t), join(out, `${t}.parquet`));
+    return batchSummary(`parquet:${out}`, source, rows, started);
+  } finally {
+    for (const t of TABLES) rmSync(tmp(t), { force: true });
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+async function writeInto(c: DuckDBConnection, source: BatchSource): Promise<number> {
+  for (const ddl of BATCH_DDL) await c.run(ddl);
+  await c.run('BEGIN TRANSACTION');
+  try {
+    await c.run('CREATE TEMP TABLE users_stage (user_id INTEGER, ratings INTEGER)');
+    const users = await c.createAppender('users_stage');
+    for (let r = 0; r < source.users.userIds.length; r++) {
+      users.appendInteger(source.users.userIds[r]!);
+      users.appendInteger(source.users.ratings[r]!);
+      users.endRow();
+    }
+    users.closeSync();
+    await c.run(
+      'INSERT INTO users SELECT * FROM users_stage ON CONFLICT (user_id) DO UPDATE SET ratings = EXCLUDED.ratings',
+    );
+    await c.run(
+      'CREATE TEMP TABLE movies_stage (movie_id INTEGER, title VARCHAR, genres VARCHAR, year INTEGER)',
+    );
+    const movies = await c.createAppender('movies_stage');
+    const m = source.movies;
+    for (let r = 0; r < m.movieIds.length; r++) {
+      movies.appendInteger(m.movieIds[r]!);
+      movies.appendVarchar(m.titles[r]!);
+      movies.appendVarchar(m.genres[r]!);
+      const year = m.years[r];
+      if (year === null || year === undefined) movies.appendNull();
+      else movies.appendInteger(year);
+      movies.endRow();
+    }
+    movies.closeSync();
+    await c.run(
+      'INSERT INTO movies SELECT * FROM movies_stage ON CONFLICT (movie_id) DO UPDATE SET ' +
+        'title = EXCLUDED.title, genres = EXCLUDED.genres, year = EXCLUDED.year',
+    );
+    await c.run('DROP TABLE users_stage');
+    await c.run('DROP TABLE movies_stage');
+    await c.run('DELETE FROM batch_recommendations WHERE model = $1', [source.label]);
+    const created = new DuckDBTimestampTZValue(BigInt(source.createdAt.getTime()) * BigInt(1000));
+    const recs = await c.createAppender('batch_recommendations');
+    let total = 0;
+    try {
+      for await (const block of source.rows) {
+        for (let r = 0; r < block.userIds.length; r++) {
+          recs.appendInteger(block.userIds[r]!);
+          recs.appendInteger(block.movieIds[r]!);
+          recs.appendInteger(block.ranks[r]!);
+          recs.appendFloat(block.scores[r]!);
+          recs.appendVarchar(source.label);
+          if (source.runId === null) recs.appendNull();
+          else recs.appendVarchar(source.runId);
+          recs.appendTimestampTZ(created);
+          recs.endRow();
+        }
+        total += block.userIds.length;
+        recs.flushSync();
+      }
+    } finally {
+      recs.closeSync();
+    }
+    await c.run('COMMIT');
+    return total;
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+function quote(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+export function batchSummary(
+  target: string,
+  source: BatchSource,
+  rows: number,
+  started: number,
+): BatchSummary {
+  return {
+    target,
+    label: source.label,
+    runId: source.runId,
+    createdAt: source.createdAt.toISOString(),
+    k: source.k,
+    users: source.users.userIds.length,
+    movies: source.movies.movieIds.length,
+    rows,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
