@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseSetArguments } from '../models/registry';
 import { connectTracking } from '../tracking/connect';
+import { ConfigError } from '../util/errors';
 import { evaluate } from '../workflows/evaluate';
 import { action, note, printResult } from './output';
 
@@ -14,7 +15,22 @@ export function registerEvaluateCommand(program: Command): void {
     .requiredOption('--split <split>', 'u1…u5, ua, ub, random:<fraction>')
     .requiredOption('--model <name>', 'model name from the registry')
     .option('--set <key=value>', 'model hyperparameter (repeatable)', collect, [] as string[])
-    .option('--metrics <list>', 'comma-separated metric names', 'rmse,mae')
+    .option(
+      '--metrics <list>',
+      'comma-separated metric names: rmse, mae, precision@K, recall@K, ndcg@K, ndcg-graded@K, map@K, hr@K, mrr, ' +
+        'mrr@K, auc, coverage, novelty, diversity, popularity-bias (default: rmse,mae for rating models, ' +
+        'ndcg@10,precision@10,recall@10 for ranking models)',
+    )
+    .option(
+      '--protocol <list>',
+      'ranking protocols: full (all items) and/or sampled:<N> (N sampled negatives)',
+      'full',
+    )
+    .option(
+      '--relevance <rating>',
+      'held-out rating ≥ this is relevant for ranking metrics ("all": every one)',
+      '4',
+    )
     .option('--seed <n>', 'seed for splits, initialisation and sampling', '42')
     .option('--threads <n>', 'worker threads')
     .option('--data-dir <dir>', 'folder holding <dataset>/')
@@ -28,7 +44,9 @@ export function registerEvaluateCommand(program: Command): void {
           split: string;
           model: string;
           set: string[];
-          metrics: string;
+          metrics?: string;
+          protocol: string;
+          relevance: string;
           seed: string;
           threads?: string;
           dataDir?: string;
@@ -43,10 +61,9 @@ export function registerEvaluateCommand(program: Command): void {
             split: opts.split,
             model: opts.model,
             params,
-            metrics: opts.metrics
-              .split(',')
-              .map((m) => m.trim())
-              .filter(Boolean),
+            metrics: opts.metrics === undefined ? undefined : splitList(opts.metrics),
+            protocols: splitList(opts.protocol),
+            relevance: parseRelevance(opts.relevance),
             seed: Number(opts.seed),
             threads: opts.threads ? Number(opts.threads) : undefined,
             dataDir: opts.dataDir,
@@ -59,16 +76,35 @@ export function registerEvaluateCommand(program: Command): void {
                 `epoch ${e.epoch}/${e.epochs} ${e.trainRmse !== undefined ? `train rmse ${e.trainRmse.toFixed(4)}` : ''}`,
               ),
           });
-          const { epochs: _epochs, ...contract } = result;
+          const { epochs: _epochs, protocols: _perUser, ...contract } = result;
           printResult(
             contract,
             opts.json === true,
             (r: typeof contract) =>
               `${r.model} on ${r.dataset} ${r.split}: ${Object.entries(r.metrics)
                 .map(([k, v]) => `${k} ${v.toFixed(4)}`)
-                .join(', ')} (fit ${r.fitSeconds.toFixed(2)} s)${r.runId ? `, MLflow run ${r.runId}` : ''}`,
+                .join(
+                  ', ',
+                )} [${r.protocol}${r.relevance !== null ? `, relevant: rating ≥ ${r.relevance}` : ''}] ` +
+              `(fit ${r.fitSeconds.toFixed(2)} s)${r.runId ? `, MLflow run ${r.runId}` : ''}`,
           );
         },
       ),
     );
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+}
+
+function parseRelevance(text: string): number | null {
+  const t = text.trim().toLowerCase();
+  if (t === 'all') return null;
+  const v = Number(t);
+  if (t === '' || !Number.isFinite(v))
+    throw new ConfigError('--relevance', `expected a rating (e.g. 4) or "all", got "${text}"`);
+  return v;
 }
