@@ -1,6 +1,21 @@
 /**
  * reelab's public API: what notebooks (`import * as rl from '../lib'`), the CLI and experiments use.
  */
+export {
+  ExperimentConfigError,
+  type LoadedExperiment,
+  loadExperimentConfig,
+  parseExperimentConfig,
+  parseExperimentYaml,
+} from './config/load';
+export type {
+  EarlyStoppingConfig,
+  ExperimentConfig,
+  ExperimentConfigInput,
+  ModelConfig,
+  ReportConfig,
+} from './config/schema';
+export { experimentSchema } from './config/schema';
 export * from './data/catalogue';
 export * from './data/demographics';
 export * from './data/genome';
@@ -62,6 +77,30 @@ export * from './models/registry';
 export { SvdModel, svdSchema } from './models/svd';
 export { SvdppModel, svdppSchema } from './models/svdpp';
 export * from './notebooks/execute';
+export {
+  latestSearchRun,
+  loadReportData,
+  type ReportData,
+  type ReportTrial,
+  reportDataFromSearch,
+} from './report/data';
+export {
+  leaderboardRows,
+  leaderboardTable,
+  type RenderedReport,
+  renderReport,
+  writeReport,
+} from './report/report';
+export { buildReportModel, type LeaderboardRow, type ReportModel } from './report/stats';
+export {
+  type BestConfig,
+  type ConfigSource,
+  runSearch,
+  type SearchOptions,
+  type SearchResult,
+  type TrialResult,
+} from './search/runner';
+export { expandGrid, gridSize, type NamedSpace, parseSpace, type Space, sampleRandom } from './search/spaces';
 export * from './serving/artifact';
 export * from './serving/batch';
 export * from './serving/batch-duckdb';
@@ -90,4 +129,16 @@ export * from './viz/save';
 export * from './viz/umap';
 export * from './workflows/compare';
 export * from './workflows/evaluate';
+export {
+  defaultReportDir,
+  type ExperimentResult,
+  rebuildReport,
+  runExperiment,
+} from './workflows/experiment';
+export {
+  type ConfigArgument,
+  resolveConfig,
+  type SearchWorkflowResult,
+  searchWithReport,
+} from './workflows/search';
 export * from './workflows/train';

@@ -8,7 +8,8 @@ import {
 } from '@duckdb/node-api';
 // The low-level bindings (a pinned dependency of @duckdb/node-api) copy whole typed-array slices into a chunk's
 // vectors; going value by value through the high-level API is several times slower at 32M ratings.
-import * as bindings from '@duckdb/node-bindings';
+// A plain require: under tslab, `import * as` of this native CommonJS module yields an empty namespace.
+const bindings: typeof import('@duckdb/node-bindings') = require('@duckdb/node-bindings');
 import type { MovieCatalogue } from '../data/catalogue';
 import type { UserTable } from '../data/demographics';
 import type { Genome } from '../data/genome';
