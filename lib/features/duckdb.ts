@@ -6,16 +6,17 @@ import {
   FLOAT,
   INTEGER,
 } from '@duckdb/node-api';
-// The low-level bindings (a pinned dependency of @duckdb/node-api) copy whole typed-array slices into a chunk's
-// vectors; going value by value through the high-level API is several times slower at 32M ratings.
-// A plain require: under tslab, `import * as` of this native CommonJS module yields an empty namespace.
-const bindings: typeof import('@duckdb/node-bindings') = require('@duckdb/node-bindings');
 import type { MovieCatalogue } from '../data/catalogue';
 import type { UserTable } from '../data/demographics';
 import type { Genome } from '../data/genome';
 import type { Interactions } from '../data/interactions';
 import type { TagTable } from '../data/tags';
 import type { FeatureMatrix } from './matrix';
+
+// The low-level bindings (a pinned dependency of @duckdb/node-api) copy whole typed-array slices into a chunk's
+// vectors; going value by value through the high-level API is several times slower at 32M ratings.
+// A plain require: under tslab, `import * as` of this native CommonJS module yields an empty namespace.
+const bindings: typeof import('@duckdb/node-bindings') = require('@duckdb/node-bindings');
 
 /** What a feature database is built from (everything but ratings is optional). */
 export interface FeatureSource {

@@ -5,6 +5,7 @@ import { BaselineModel, baselineSchema } from './baseline';
 import { BprModel, bprSchema } from './bpr';
 import { ContentModel, contentSchema } from './content';
 import { EaseModel, easeSchema } from './ease';
+import { EnsembleModel, ensembleRankingSchema, ensembleSchema } from './ensemble';
 import { GbdtModel, gbdtSchema } from './gbdt';
 import { GlobalMeanModel, globalMeanSchema } from './global-mean';
 import { HybridNnModel, hybridNnSchema } from './hybrid-nn';
@@ -177,9 +178,30 @@ const ENTRIES: ModelEntry[] = [
     gbdtSchema,
     (p) => new GbdtModel(p),
   ),
+  entry(
+    'ensemble',
+    'ensemble controller (seed 000): rating models fitted concurrently, blended by stacking on a validation slice',
+    'rating',
+    ensembleSchema,
+    (p) => new EnsembleModel('rating', p, ENSEMBLE_FACTORY),
+  ),
+  entry(
+    'ensemble-ranking',
+    'ensemble controller for ranking: per-user z-scored member scores blended by logistic stacking',
+    'ranking',
+    ensembleRankingSchema,
+    (p) => new EnsembleModel('ranking', p, ENSEMBLE_FACTORY),
+  ),
 ];
 
 export const MODELS: ReadonlyMap<string, ModelEntry> = new Map(ENTRIES.map((e) => [e.name, e]));
+
+/** How ensembles build and check their members (the registry is passed in: it imports the ensemble itself). */
+const ENSEMBLE_FACTORY = {
+  create: (name: string, params: Record<string, unknown>) => createModel(name, params),
+  task: (name: string) => modelEntry(name).task,
+  has: (name: string, key: string) => key in modelEntry(name).schema.shape,
+};
 
 export function modelEntry(name: string): ModelEntry {
   const e = MODELS.get(name);

@@ -8,6 +8,7 @@ import { loadRatings } from '../../lib/data/load';
 import { makeSplit } from '../../lib/data/split';
 import { evaluateRatings } from '../../lib/eval/rating';
 import { BaselineModel } from '../../lib/models/baseline';
+import { GlobalMeanModel } from '../../lib/models/global-mean';
 import { loadModel, saveModel } from '../../lib/models/persist';
 import { HAS_ML100K, realDataDir } from '../helpers/data';
 
@@ -80,4 +81,49 @@ describe('baseline', () => {
       expect(rmse).toBeLessThan(0.97);
     },
   );
+});
+
+describe('baseline (Surprise BaselineOnly semantics)', () => {
+  it('SGD follows baseline_sgd: users in order, b += lr (err − reg b), err before both updates', async () => {
+    const m = new BaselineModel({ method: 'sgd', epochs: 1, reg: 0.1, learningRate: 0.5 });
+    await m.fit(tiny());
+    const mu = 3;
+    const bu = [0, 0];
+    const bi = [0, 0, 0];
+    const rows: Array<[number, number, number]> = [
+      [0, 0, 5],
+      [0, 1, 3],
+      [1, 0, 4],
+      [1, 1, 2],
+      [1, 2, 1],
+    ];
+    for (const [u, i, r] of rows) {
+      const err = r - (mu + bu[u]! + bi[i]!);
+      bu[u]! += 0.5 * (err - 0.1 * bu[u]!);
+      bi[i]! += 0.5 * (err - 0.1 * bi[i]!);
+    }
+    expect(Array.from(m.biases.user)).toEqual(bu.map((x) => expect.closeTo(x, 6)));
+    expect(Array.from(m.biases.item)).toEqual(bi.map((x) => expect.closeTo(x, 6)));
+  });
+
+  it('global mean predicts the training mean everywhere and round-trips', async () => {
+    const m = new GlobalMeanModel();
+    await m.fit(tiny());
+    expect(Array.from(m.predict(Int32Array.of(0, 1, -1), Int32Array.of(2, 0, 1)))).toEqual([3, 3, 3]);
+    const dir = mkdtempSync(join(tmpdir(), 'reelab-gm-'));
+    await saveModel(m, dir);
+    const { model } = await loadModel(dir);
+    expect(model.predict(Int32Array.of(1), Int32Array.of(1))[0]).toBe(3);
+  });
+
+  it.runIf(HAS_ML100K)('reproduces Surprise BaselineOnly on ml-100k u1: ALS 0.9599, SGD 0.9561', async () => {
+    const dataDir = realDataDir();
+    const split = makeSplit(loadRatings('ml-100k', { dataDir }), 'u1', 'ml-100k', { dataDir });
+    const als = new BaselineModel();
+    await als.fit(split.train);
+    expect(evaluateRatings(als, split.test).rmse).toBeCloseTo(0.9599, 4);
+    const sgd = new BaselineModel({ method: 'sgd' });
+    await sgd.fit(split.train);
+    expect(evaluateRatings(sgd, split.test).rmse).toBeCloseTo(0.9561, 4);
+  });
 });

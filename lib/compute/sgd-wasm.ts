@@ -1,0 +1,185 @@
+/**
+ * The SVD SGD inner loop (lib/compute/sgd.ts `sgdRange`) as a WebAssembly SIMD kernel (f32x4) for factor counts
+ * divisible by 4. Ratings, factors and biases live in one shared WebAssembly.Memory, so the DSGD blocks of a
+ * stratum run in place in worker threads. Factor arithmetic is float32 (biases and the error float64); every
+ * thread runs the same kernel, so 1 and N threads still give bit-identical factors. Assembled once per process
+ * from the text below with wabt; when WebAssembly SIMD is unavailable the plain JS kernel is used.
+ */
+
+const WAT = `
+(module
+  (import "env" "mem" (memory 1 65536 shared))
+  (func (export "sgd_range")
+    (param $U i32) (param $I i32) (param $R i32) (param $start i32) (param $end i32)
+    (param $P i32) (param $Q i32) (param $bu i32) (param $bi i32) (param $k i32)
+    (param $mu f64) (param $lrBu f64) (param $lrBi f64) (param $lrPu f32) (param $lrQi f32)
+    (param $regBu f64) (param $regBi f64) (param $regPu f32) (param $regQi f32) (param $biased i32)
+    (result f64)
+    (local $p i32) (local $kb i32) (local $pu i32) (local $qi i32) (local $f i32)
+    (local $bua i32) (local $bia i32)
+    (local $s0 v128) (local $s1 v128) (local $a v128) (local $b v128)
+    (local $du v128) (local $di v128) (local $eu v128) (local $ei v128)
+    (local $bU f64) (local $bI f64) (local $err f64) (local $sse f64)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $du (f32x4.splat (f32.sub (f32.const 1) (f32.mul (local.get $lrPu) (local.get $regPu)))))
+    (local.set $di (f32x4.splat (f32.sub (f32.const 1) (f32.mul (local.get $lrQi) (local.get $regQi)))))
+    (local.set $p (local.get $start))
+    (block $done
+      (loop $ratings
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $pu (i32.add (local.get $P)
+          (i32.mul (i32.load (i32.add (local.get $U) (i32.shl (local.get $p) (i32.const 2)))) (local.get $kb))))
+        (local.set $qi (i32.add (local.get $Q)
+          (i32.mul (i32.load (i32.add (local.get $I) (i32.shl (local.get $p) (i32.const 2)))) (local.get $kb))))
+        (local.set $bua (i32.add (local.get $bu)
+          (i32.shl (i32.load (i32.add (local.get $U) (i32.shl (local.get $p) (i32.const 2)))) (i32.const 3))))
+        (local.set $bia (i32.add (local.get $bi)
+          (i32.shl (i32.load (i32.add (local.get $I) (i32.shl (local.get $p) (i32.const 2)))) (i32.const 3))))
+        ;; dot = p_u · q_i, two accumulators, 8 floats per step then 4
+        (local.set $s0 (v128.const i32x4 0 0 0 0))
+        (local.set $s1 (v128.const i32x4 0 0 0 0))
+        (local.set $f (i32.const 0))
+        (block $d8
+          (loop $l8
+            (br_if $d8 (i32.gt_u (i32.add (local.get $f) (i32.const 32)) (local.get $kb)))
+            (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul
+              (v128.load (i32.add (local.get $pu) (local.get $f)))
+              (v128.load (i32.add (local.get $qi) (local.get $f))))))
+            (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul
+              (v128.load offset=16 (i32.add (local.get $pu) (local.get $f)))
+              (v128.load offset=16 (i32.add (local.get $qi) (local.get $f))))))
+            (local.set $f (i32.add (local.get $f) (i32.const 32)))
+            (br $l8)))
+        (block $d4
+          (loop $l4
+            (br_if $d4 (i32.ge_u (local.get $f) (local.get $kb)))
+            (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul
+              (v128.load (i32.add (local.get $pu) (local.get $f)))
+              (v128.load (i32.add (local.get $qi) (local.get $f))))))
+            (local.set $f (i32.add (local.get $f) (i32.const 16)))
+            (br $l4)))
+        (local.set $s0 (f32x4.add (local.get $s0) (local.get $s1)))
+        (local.set $bU (f64.load (local.get $bua)))
+        (local.set $bI (f64.load (local.get $bia)))
+        (local.set $err (f64.sub
+          (f64.promote_f32 (f32.load (i32.add (local.get $R) (i32.shl (local.get $p) (i32.const 2)))))
+          (f64.add (f64.add (f64.add (local.get $mu) (local.get $bU)) (local.get $bI))
+            (f64.promote_f32 (f32.add
+              (f32.add (f32x4.extract_lane 0 (local.get $s0)) (f32x4.extract_lane 1 (local.get $s0)))
+              (f32.add (f32x4.extract_lane 2 (local.get $s0)) (f32x4.extract_lane 3 (local.get $s0))))))))
+        (local.set $sse (f64.add (local.get $sse) (f64.mul (local.get $err) (local.get $err))))
+        (if (local.get $biased)
+          (then
+            (f64.store (local.get $bua) (f64.add (local.get $bU) (f64.mul (local.get $lrBu)
+              (f64.sub (local.get $err) (f64.mul (local.get $regBu) (local.get $bU))))))
+            (f64.store (local.get $bia) (f64.add (local.get $bI) (f64.mul (local.get $lrBi)
+              (f64.sub (local.get $err) (f64.mul (local.get $regBi) (local.get $bI))))))))
+        (local.set $eu (f32x4.splat (f32.mul (local.get $lrPu) (f32.demote_f64 (local.get $err)))))
+        (local.set $ei (f32x4.splat (f32.mul (local.get $lrQi) (f32.demote_f64 (local.get $err)))))
+        (local.set $f (i32.const 0))
+        (block $du4
+          (loop $u4
+            (br_if $du4 (i32.ge_u (local.get $f) (local.get $kb)))
+            (local.set $a (v128.load (i32.add (local.get $pu) (local.get $f))))
+            (local.set $b (v128.load (i32.add (local.get $qi) (local.get $f))))
+            (v128.store (i32.add (local.get $pu) (local.get $f))
+              (f32x4.add (f32x4.mul (local.get $du) (local.get $a)) (f32x4.mul (local.get $eu) (local.get $b))))
+            (v128.store (i32.add (local.get $qi) (local.get $f))
+              (f32x4.add (f32x4.mul (local.get $di) (local.get $b)) (f32x4.mul (local.get $ei) (local.get $a))))
+            (local.set $f (i32.add (local.get $f) (i32.const 16)))
+            (br $u4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $ratings)))
+    (local.get $sse))
+)
+`;
+
+/** The parts of the WebAssembly JS API used here (the project's type libraries do not declare it). */
+export interface SgdWasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+export interface SgdWasmModule {
+  readonly __sgdWasmModule?: never;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => SgdWasmModule;
+  Instance: new (module: SgdWasmModule, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => SgdWasmMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface Wabt {
+  parseWat(
+    filename: string,
+    source: string,
+    features: Record<string, boolean>,
+  ): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void };
+}
+
+let compiled: Promise<SgdWasmModule | null> | null = null;
+
+/** The compiled kernel, or null when this runtime lacks WebAssembly SIMD / shared memory (or REELAB_NO_WASM=1). */
+export function sgdKernelModule(): Promise<SgdWasmModule | null> {
+  compiled ??= (async () => {
+    if (process.env.REELAB_NO_WASM === '1' || !wasmApi) return null;
+    try {
+      const factory = require('wabt') as () => Promise<Wabt>;
+      const parsed = (await factory()).parseWat('sgd.wat', WAT, { simd: true, threads: true });
+      const { buffer } = parsed.toBinary({});
+      parsed.destroy();
+      return new wasmApi.Module(buffer);
+    } catch (err) {
+      if (process.env.REELAB_DEBUG_WASM) console.error(err);
+      return null;
+    }
+  })();
+  return compiled;
+}
+
+/** A shared memory cut into 16-byte aligned typed-array regions; `offset` gives a region's byte offset. */
+export class SgdArena {
+  readonly memory: SgdWasmMemory;
+  private next = 0;
+
+  constructor(bytes: number) {
+    const pages = Math.ceil((bytes + 64) / 65536);
+    if (pages > 65536 || !wasmApi)
+      throw new RangeError(`SGD: ${bytes} bytes do not fit a WebAssembly memory`);
+    this.memory = new wasmApi.Memory({ initial: pages, maximum: pages, shared: true });
+  }
+
+  static size(bytes: number): number {
+    return Math.ceil(bytes / 16) * 16;
+  }
+
+  private take(bytes: number): number {
+    const at = this.next;
+    this.next += SgdArena.size(bytes);
+    return at;
+  }
+
+  float32 = (n: number): Float32Array => new Float32Array(this.memory.buffer, this.take(n * 4), n);
+  float64 = (n: number): Float64Array => new Float64Array(this.memory.buffer, this.take(n * 8), n);
+  int32 = (n: number): Int32Array => new Int32Array(this.memory.buffer, this.take(n * 4), n);
+}
+
+/** What a thread needs to run the kernel on a state whose arrays live in `memory`. */
+export interface SgdWasm {
+  module: SgdWasmModule;
+  memory: SgdWasmMemory;
+}
+
+type SgdRangeFn = (...args: number[]) => number;
+const instances = new WeakMap<object, SgdRangeFn>();
+
+/** The kernel bound to `wasm.memory` in this thread (instantiated once per thread and memory). */
+export function sgdRangeKernel(wasm: SgdWasm): SgdRangeFn {
+  const key = wasm.memory.buffer as object;
+  let fn = instances.get(key);
+  if (!fn) {
+    const instance = new wasmApi!.Instance(wasm.module, { env: { mem: wasm.memory } });
+    fn = instance.exports.sgd_range as SgdRangeFn;
+    instances.set(key, fn);
+  }
+  return fn;
+}

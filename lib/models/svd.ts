@@ -1,0 +1,368 @@
+import { z } from 'zod';
+import { workerPool } from '../compute/pool';
+import {
+  balancedGroups,
+  blockLayout,
+  epochControl,
+  SGD_TASK_MODULE,
+  type SgdEpochTask,
+  type SgdRates,
+  type SgdState,
+  sgdEpochSerial,
+} from '../compute/sgd';
+import { SgdArena, sgdKernelModule } from '../compute/sgd-wasm';
+import type { Interactions } from '../data/interactions';
+import { ConfigError, throwIfAborted } from '../util/errors';
+import { Rng } from '../util/rng';
+import { BaseRecommender, expectFloat32, expectNumber, type Params } from './base';
+import { ratingRange } from './baseline';
+import type { FactorScorer, FitOptions, ModelState } from './recommender';
+
+const rate = (what: string) => z.number().min(0).optional().describe(what);
+
+export const svdSchema = z
+  .object({
+    factors: z.number().int().min(1).max(2048).default(100).describe('latent factors (n_factors)'),
+    epochs: z.number().int().min(1).max(10000).default(20).describe('SGD passes (n_epochs)'),
+    lrAll: z.number().min(0).default(0.005).describe('learning rate of every term (lr_all)'),
+    regAll: z.number().min(0).default(0.02).describe('regularisation of every term (reg_all)'),
+    lrBu: rate('learning rate of user biases (overrides lrAll)'),
+    lrBi: rate('learning rate of item biases (overrides lrAll)'),
+    lrPu: rate('learning rate of user factors (overrides lrAll)'),
+    lrQi: rate('learning rate of item factors (overrides lrAll)'),
+    regBu: rate('regularisation of user biases (overrides regAll)'),
+    regBi: rate('regularisation of item biases (overrides regAll)'),
+    regPu: rate('regularisation of user factors (overrides regAll)'),
+    regQi: rate('regularisation of item factors (overrides regAll)'),
+    initMean: z.number().default(0).describe('mean of the normal factor initialisation'),
+    initStd: z.number().min(0).default(0.1).describe('standard deviation of the factor initialisation'),
+    biased: z.boolean().default(true).describe('use μ + b_u + b_i (false: plain PMF, r̂ = p_u·q_i)'),
+    seed: z.number().int().default(42).describe('seed of the initialisation and the shuffles'),
+    blocks: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(8)
+      .describe('DSGD strata: users and items split into this many groups (independent of threads)'),
+    shuffle: z.boolean().default(true).describe('shuffle each block every epoch (Surprise does not shuffle)'),
+    kernel: z
+      .enum(['auto', 'js'])
+      .default('auto')
+      .describe('auto: WebAssembly SIMD (float32 math) when factors % 4 = 0, else JS (float64 math)'),
+  })
+  .strict();
+export type SvdParams = z.infer<typeof svdSchema>;
+
+/** Resolves Surprise-style per-term learning rates and regularisation (a per-term value wins over *All). */
+export function resolveRates(p: SvdParams): SgdRates {
+  return {
+    lrBu: p.lrBu ?? p.lrAll,
+    lrBi: p.lrBi ?? p.lrAll,
+    lrPu: p.lrPu ?? p.lrAll,
+    lrQi: p.lrQi ?? p.lrAll,
+    regBu: p.regBu ?? p.regAll,
+    regBi: p.regBi ?? p.regAll,
+    regPu: p.regPu ?? p.regAll,
+    regQi: p.regQi ?? p.regAll,
+  };
+}
+
+/**
+ * Shared part of the factor rating models (SVD, SVD++): r̂ = g + b_u + b_i + p_u·q_i with g = μ (or 0 when
+ * unbiased), predictions clipped to the training rating range. Unknown users/items have zero bias and factors.
+ */
+export abstract class FactorRatingModel<P extends Params & { factors?: number }> extends BaseRecommender<P> {
+  protected mean = 0;
+  protected low = -Infinity;
+  protected high = Infinity;
+  protected userFactors = new Float32Array(0);
+  protected itemFactors = new Float32Array(0);
+  protected userBias = new Float64Array(0);
+  protected itemBias = new Float64Array(0);
+
+  /** Number of factors (the schema always supplies it). */
+  protected get k(): number {
+    return this.params.factors as number;
+  }
+
+  /** The constant term: μ, or 0 for an unbiased model. */
+  protected get globalTerm(): number {
+    return this.mean;
+  }
+
+  protected rmseOn(data: Interactions): number {
+    let s = 0;
+    for (let n = 0; n < data.size; n++) {
+      const e = data.ratings[n]! - this.predictOne(data.users[n]!, data.items[n]!);
+      s += e * e;
+    }
+    return Math.sqrt(s / Math.max(1, data.size));
+  }
+
+  protected predictOne(user: number, item: number): number {
+    const k = this.k;
+    const knownU = user >= 0 && user < this.userBias.length;
+    const knownI = item >= 0 && item < this.itemBias.length;
+    let r = this.globalTerm;
+    if (knownU) r += this.userBias[user]!;
+    if (knownI) r += this.itemBias[item]!;
+    if (knownU && knownI) {
+      const P = this.userFactors;
+      const Q = this.itemFactors;
+      const pu = user * k;
+      const qi = item * k;
+      for (let f = 0; f < k; f++) r += P[pu + f]! * Q[qi + f]!;
+    }
+    return r < this.low ? this.low : r > this.high ? this.high : r;
+  }
+
+  scoreAll(user: number, out: Float32Array): void {
+    this.assertFitted();
+    const k = this.k;
+    const P = this.userFactors;
+    const Q = this.itemFactors;
+    const base = this.globalTerm + this.userBias[user]!;
+    const pu = user * k;
+    for (let i = 0; i < out.length; i++) {
+      let r = base + this.itemBias[i]!;
+      const qi = i * k;
+      for (let f = 0; f < k; f++) r += P[pu + f]! * Q[qi + f]!;
+      out[i] = r;
+    }
+  }
+
+  batchScorer(): FactorScorer {
+    this.assertFitted();
+    return {
+      kind: 'factors',
+      factors: this.k,
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+      userBias: Float32Array.from(this.userBias),
+      itemBias: Float32Array.from(this.itemBias),
+      globalBias: this.globalTerm,
+    };
+  }
+
+  /** The fitted parameters (read-only views; for SVD++ the user factors include the implicit term). */
+  get parameters(): {
+    mean: number;
+    userBias: Float64Array;
+    itemBias: Float64Array;
+    userFactors: Float32Array;
+    itemFactors: Float32Array;
+  } {
+    return {
+      mean: this.mean,
+      userBias: this.userBias,
+      itemBias: this.itemBias,
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+    };
+  }
+
+  protected modelState(): ModelState {
+    return {
+      mean: this.mean,
+      low: this.low,
+      high: this.high,
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+      userBias: this.userBias,
+      itemBias: this.itemBias,
+    };
+  }
+
+  protected restoreModel(state: ModelState): void {
+    this.mean = expectNumber(state, 'mean');
+    this.low = expectNumber(state, 'low');
+    this.high = expectNumber(state, 'high');
+    this.userFactors = expectFloat32(state, 'userFactors');
+    this.itemFactors = expectFloat32(state, 'itemFactors');
+    this.userBias = expectFloat64(state, 'userBias');
+    this.itemBias = expectFloat64(state, 'itemBias');
+    const k = this.k;
+    if (
+      this.userFactors.length !== this.userBias.length * k ||
+      this.itemFactors.length !== this.itemBias.length * k
+    )
+      throw new ConfigError('saved model', `${this.name}: factor arrays do not match factors=${k}`);
+  }
+}
+
+/**
+ * Biased matrix factorisation fitted by SGD, Surprise's SVD: r̂ = μ + b_u + b_i + q_i·p_u, the same update rule
+ * and hyperparameter meanings (factors, epochs, lrAll, regAll, per-term overrides, initMean/initStd, biased).
+ * Ratings are visited in DSGD strata (see lib/compute/sgd.ts) so that `threads: 2` gives the same factors as one
+ * thread. Users/items without training ratings are unknown: their bias and factors are zero (μ + known terms),
+ * and predictions are clipped to the training rating range, as in Surprise.
+ */
+export class SvdModel extends FactorRatingModel<SvdParams> {
+  readonly name = 'svd';
+
+  constructor(params: Partial<z.input<typeof svdSchema>> = {}) {
+    super(svdSchema.parse(params));
+  }
+
+  protected override get globalTerm(): number {
+    return this.params.biased ? this.mean : 0;
+  }
+
+  protected async train(train: Interactions, options: FitOptions): Promise<void> {
+    const p = this.params;
+    const k = p.factors;
+    const threads = options.threads ?? 1;
+    if (!(Number.isInteger(threads) && threads >= 1))
+      throw new ConfigError('threads', `must be a positive integer, got ${threads}`);
+    const parallel = threads > 1;
+    const B = p.blocks;
+    const module = p.kernel === 'auto' ? await sgdKernelModule() : null;
+    // The SIMD kernel needs rows of a multiple of 4 floats: pad with zero columns, which stay exactly zero
+    // (their gradient is zero), so the model is the same k-factor model; rows are compacted after training.
+    const stride = module ? Math.ceil(k / 4) * 4 : k;
+    const arena = module
+      ? new SgdArena(
+          SgdArena.size(train.size * 4) * 3 +
+            SgdArena.size(train.nUsers * stride * 4) +
+            SgdArena.size(train.nItems * stride * 4) +
+            SgdArena.size(train.nUsers * 8) +
+            SgdArena.size(train.nItems * 8) +
+            SgdArena.size(B * B * 8),
+        )
+      : null;
+    const f32 = (n: number) =>
+      arena
+        ? arena.float32(n)
+        : parallel
+          ? new Float32Array(new SharedArrayBuffer(n * 4))
+          : new Float32Array(n);
+    const f64 = (n: number) =>
+      arena
+        ? arena.float64(n)
+        : parallel
+          ? new Float64Array(new SharedArrayBuffer(n * 8))
+          : new Float64Array(n);
+    const i32 = (n: number) =>
+      arena ? arena.int32(n) : parallel ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n);
+
+    this.mean = train.mean();
+    [this.low, this.high] = ratingRange(train.ratings);
+    const rng = new Rng(p.seed);
+    const P = withStride(initFactors(rng, train.nUsers * k, p.initMean, p.initStd), k, stride, f32);
+    const Q = withStride(initFactors(rng, train.nItems * k, p.initMean, p.initStd), k, stride, f32);
+    const userCounts = train.userCounts();
+    const itemCounts = train.itemCounts();
+    // Rows without training ratings are never updated; zero makes them exactly "unknown" (as in Surprise).
+    zeroUnknown(P, null, userCounts, stride);
+    zeroUnknown(Q, null, itemCounts, stride);
+    const layout = blockLayout(
+      train.users,
+      train.items,
+      train.ratings,
+      balancedGroups(userCounts, B, Rng.derive(p.seed, -1)),
+      balancedGroups(itemCounts, B, Rng.derive(p.seed, -2)),
+      B,
+      { int32: i32, float32: f32 },
+    );
+    const st: SgdState = {
+      factors: stride,
+      blocks: B,
+      ...layout,
+      userFactors: P,
+      itemFactors: Q,
+      userBias: f64(train.nUsers),
+      itemBias: f64(train.nItems),
+      blockSse: f64(B * B),
+      mean: this.mean,
+      biased: p.biased,
+      shuffle: p.shuffle,
+      seed: p.seed,
+      rates: resolveRates(p),
+      wasm: module && arena ? { module, memory: arena.memory } : null,
+    };
+    this.userBias = st.userBias;
+    this.itemBias = st.itemBias;
+    const publish = () => {
+      this.userFactors = withStride(P, stride, k, (n) => new Float32Array(n));
+      this.itemFactors = withStride(Q, stride, k, (n) => new Float32Array(n));
+    };
+    const pool = parallel ? workerPool(threads) : null;
+    const task = { module: SGD_TASK_MODULE, fn: 'sgdEpochWorker' };
+    for (let epoch = 0; epoch < p.epochs; epoch++) {
+      throwIfAborted(options.signal, `${this.name} training`);
+      const started = performance.now();
+      if (pool) {
+        const control = epochControl(B);
+        const payloads: SgdEpochTask[] = [];
+        for (let t = 0; t < threads; t++) payloads.push({ state: st, epoch, threads, control });
+        await pool.map(task, payloads);
+      } else sgdEpochSerial(st, epoch);
+      if (options.onEpoch) {
+        let sse = 0;
+        for (let b = 0; b < B * B; b++) sse += st.blockSse[b]!;
+        const seconds = (performance.now() - started) / 1000;
+        publish();
+        options.onEpoch({
+          epoch: epoch + 1,
+          epochs: p.epochs,
+          seconds,
+          loss: sse / train.size,
+          trainRmse: this.rmseOn(train),
+          validationRmse: options.validation ? this.rmseOn(options.validation) : undefined,
+        });
+      }
+      if (options.signal) await new Promise((r) => setImmediate(r));
+    }
+    // own (non-shared, k-strided) copies for the fitted model
+    publish();
+    this.userBias = Float64Array.from(st.userBias);
+    this.itemBias = Float64Array.from(st.itemBias);
+  }
+}
+
+/** n normal draws (the same sequence whatever the kernel). */
+function initFactors(rng: Rng, n: number, mean: number, std: number): Float32Array {
+  const a = new Float32Array(n);
+  rng.fillNormal(a, mean, std);
+  return a;
+}
+
+/** Copies rows of `from` columns into rows of `to` columns (zero padding or truncation) in fresh memory. */
+function withStride(
+  a: Float32Array,
+  from: number,
+  to: number,
+  alloc: (n: number) => Float32Array,
+): Float32Array {
+  const rows = a.length / from;
+  const out = alloc(rows * to);
+  if (from === to) {
+    out.set(a);
+    return out;
+  }
+  const w = Math.min(from, to);
+  for (let r = 0; r < rows; r++) out.set(a.subarray(r * from, r * from + w), r * to);
+  return out;
+}
+
+/** Zeroes the factors (and bias) of rows without training ratings. */
+export function zeroUnknown(
+  factors: Float32Array,
+  bias: Float64Array | null,
+  counts: Int32Array,
+  k: number,
+): void {
+  for (let r = 0; r < counts.length; r++) {
+    if (counts[r] !== 0) continue;
+    if (bias) bias[r] = 0;
+    factors.fill(0, r * k, (r + 1) * k);
+  }
+}
+
+export function expectFloat64(state: ModelState, key: string): Float64Array {
+  const v = state[key];
+  if (!(v instanceof Float64Array))
+    throw new ConfigError('saved model', `"${key}" is missing or not a Float64Array`);
+  return v;
+}
