@@ -142,6 +142,12 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticData {
 function activityCounts(n: number, nUsers: number, nItems: number, rng: Rng): Int32Array {
   const minCount = Math.min(20, Math.floor(n / nUsers));
   const cap = Math.max(minCount, Math.floor(nItems / 2));
+  if (n > cap * nUsers) {
+    // Each user rates at most half the catalogue; more ratings than that cannot be placed.
+    throw new RangeError(
+      `synthetic: ${n} ratings do not fit ${nUsers} users × ${nItems} items (at most ${cap * nUsers} with each user rating ≤ half the items)`,
+    );
+  }
   const weights = new Float64Array(nUsers);
   let total = 0;
   for (let u = 0; u < nUsers; u++) {

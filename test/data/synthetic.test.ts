@@ -40,4 +40,8 @@ describe('synthetic data', () => {
     const rated = Array.from(d.movies.itemIndex).filter((i) => i >= 0).length;
     expect(rated).toBe(d.ratings.nItems);
   });
+
+  it('refuses more ratings than the users and items can hold, instead of looping', () => {
+    expect(() => generateSynthetic({ ratings: 3000, users: 60, items: 80 })).toThrow(/do not fit 60 users × 80 items/);
+  });
 });
