@@ -1,0 +1,75 @@
+/**
+ * `reelab search` as a function: load and validate a config (a YAML file or an object), run the search
+ * (resuming from MLflow), and attach the report — Markdown, offline HTML with the figures, and the figure specs
+ * — to the parent run. Notebooks call this; `reelab experiment` adds the report files in experiments/reports.
+ */
+import { loadExperimentConfig, parseExperimentConfig } from '../config/load';
+import type { ExperimentConfig, ExperimentConfigInput } from '../config/schema';
+import { loadReportData, type ReportData, reportDataFromSearch } from '../report/data';
+import { type RenderedReport, renderReport } from '../report/report';
+import { hashValue } from '../search/hash';
+import {
+  type ConfigSource,
+  inMemorySource,
+  runSearch,
+  type SearchOptions,
+  type SearchResult,
+} from '../search/runner';
+
+export interface SearchWorkflowResult {
+  result: SearchResult;
+  /** What the report was built from (MLflow when tracked). */
+  data: ReportData;
+  report: RenderedReport;
+}
+
+/** A config given as a file path, a config object as written, or an already validated config. */
+export type ConfigArgument =
+  | string
+  | ExperimentConfigInput
+  | { config: ExperimentConfig; source: ConfigSource };
+
+/** Loads and validates a config; nothing else happens, so a bad config fails before any work. */
+export function resolveConfig(
+  arg: ConfigArgument,
+  name?: string,
+): { config: ExperimentConfig; source: ConfigSource } {
+  if (typeof arg === 'string') {
+    const loaded = loadExperimentConfig(arg);
+    return { config: loaded.config, source: { path: loaded.path, text: loaded.text, sha256: loaded.sha256 } };
+  }
+  if (arg && typeof arg === 'object' && 'config' in arg && 'source' in arg)
+    return arg as { config: ExperimentConfig; source: ConfigSource };
+  const config = parseExperimentConfig(arg, {
+    source: 'experiment config',
+    name: name ?? `experiment-${hashValue(arg).slice(0, 8)}`,
+  });
+  return { config, source: inMemorySource(config) };
+}
+
+/** Runs a search and renders its report (logged to the parent run when tracked). */
+export async function searchWithReport(
+  arg: ConfigArgument,
+  options: Omit<SearchOptions, 'source' | 'beforeEnd'> = {},
+): Promise<SearchWorkflowResult> {
+  const { config, source } = resolveConfig(arg);
+  let data: ReportData | null = null;
+  let report: RenderedReport | null = null;
+  const client = options.tracking ?? null;
+  const result = await runSearch(config, {
+    ...options,
+    source,
+    beforeEnd: async (res, parent) => {
+      data =
+        client && res.parentRunId && !parent.offline
+          ? await loadReportData(client, res.parentRunId)
+          : reportDataFromSearch(res);
+      report = renderReport(data);
+      await parent.logText(report.markdown, `report/${report.name}.md`);
+      await parent.logText(report.html, `report/${report.name}.html`);
+      for (const f of report.figures)
+        await parent.logText(`${JSON.stringify(f.figure)}\n`, `figures/${f.id}.json`);
+    },
+  });
+  return { result, data: data!, report: report! };
+}
