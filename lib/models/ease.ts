@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { spdWorkspace } from '../compute/linalg-wasm';
+import { chooseEaseSolver, type EaseSolver, easeSolverBytes, easeWeights } from '../compute/dense-ease';
 import { fromCompressed, type SparseMatrix } from '../compute/sparse';
 import type { Interactions } from '../data/interactions';
 import { binarize, dropBelow } from '../features/weighting';
-import { ConfigError, throwIfAborted } from '../util/errors';
+import { ConfigError } from '../util/errors';
 import { BaseRecommender, expectFloat32, expectInt32, expectNumber } from './base';
+import { resolveThreads } from './ials';
 import type { FitOptions, ModelState } from './recommender';
 
 export const easeSchema = z
@@ -17,11 +18,27 @@ export const easeSchema = z
       .positive()
       .default(4)
       .describe('refuse to fit when the item × item matrices would need more than this'),
+    solver: z
+      .enum(['auto', 'primal', 'dual'])
+      .default('auto')
+      .describe(
+        'primal: invert XᵀX + λI (items³); dual: Woodbury via (λI + XXᵀ)⁻¹ (users³ + nnz·items); auto: cheaper',
+      ),
   })
   .strict();
-export type EaseParams = z.infer<typeof easeSchema>;
+/** Declared explicitly (not z.infer) so that tslab's non-strict compile keeps the fields required. */
+export type EaseParams = {
+  lambda: number;
+  values: 'binary' | 'rating';
+  threshold: number;
+  memoryBudgetGb: number;
+  solver: 'auto' | 'primal' | 'dual';
+};
 
-/** Bytes EASE needs for m items: the Gram/Cholesky/L⁻¹ matrix and P = (XᵀX + λI)⁻¹ in Float64, B in Float32. */
+/**
+ * An upper bound on the bytes EASE needs for m items with the automatic solver: primal ≈ 12·m² (G/P in
+ * Float64, B in Float32), dual ≈ 8·users² + 8·users·m + 4·m², chosen only when users < m.
+ */
 export function easeBytes(items: number): number {
   return 20 * items * items;
 }
@@ -29,8 +46,9 @@ export function easeBytes(items: number): number {
 /**
  * EASE^R (Steck 2019): B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹ and a zero diagonal, in closed form.
  * Only items with training interactions enter the item × item problem; the others score −∞ (never
- * recommended). The inverse goes through a blocked Cholesky in Float64 (WebAssembly SIMD kernels, see
- * lib/compute/linalg-wasm.ts).
+ * recommended). Solved in Float64 by lib/compute/dense-ease.ts: the dense inverse of XᵀX + λI (WebAssembly
+ * SIMD, `threads` workers) or, when users are fewer than items, the exact Woodbury form through the
+ * users × users matrix. Same B (to rounding) either way; bit-identical for any thread count.
  */
 export class EaseModel extends BaseRecommender<EaseParams> {
   readonly name = 'ease';
@@ -43,8 +61,11 @@ export class EaseModel extends BaseRecommender<EaseParams> {
   private xValues = new Float32Array(0);
   private xIndptr = new Int32Array(0);
 
+  /** Which route the last fit took. */
+  solverUsed: EaseSolver | null = null;
+
   constructor(params: Partial<EaseParams> = {}) {
-    super(easeSchema.parse(params));
+    super(easeSchema.parse(params) as EaseParams);
   }
 
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
@@ -64,42 +85,41 @@ export class EaseModel extends BaseRecommender<EaseParams> {
     for (let i = 0; i < train.nItems; i++) if (counts[i]! > 0) position[i] = m++;
     const active = new Int32Array(m);
     for (let i = 0; i < train.nItems; i++) if (position[i]! >= 0) active[position[i]!] = i;
-    const need = easeBytes(m);
-    if (need > memoryBudgetGb * 1024 ** 3) {
-      throw new ConfigError(
-        'ease',
-        `${m} items need ${(need / 1024 ** 3).toFixed(1)} GB for the item × item matrices (20 bytes × items²), ` +
-          `over the memoryBudgetGb of ${memoryBudgetGb}; raise memoryBudgetGb or train on fewer items`,
-      );
+    // X with columns renumbered to positions (dropped entries keep value 0 and are skipped downstream).
+    const columns = new Int32Array(full.indices.length);
+    let nnz = 0;
+    for (let p = 0; p < columns.length; p++) {
+      columns[p] = position[full.indices[p]!]!;
+      if (x[p] !== 0) nnz++;
     }
-    // G = XᵀX + λI, lower triangle, from each user's outer product.
-    const ws = await spdWorkspace(m);
-    const g = ws.g;
-    const { indptr, indices } = full;
+    let users = 0;
     for (let u = 0; u < train.nUsers; u++) {
-      for (let p = indptr[u]!; p < indptr[u + 1]!; p++) {
-        const vp = x[p]!;
-        if (vp === 0) continue;
-        const row = position[indices[p]!]! * m;
-        for (let q = indptr[u]!; q <= p; q++) {
-          const vq = x[q]!;
-          if (vq !== 0) g[row + position[indices[q]!]!]! += vp * vq;
+      for (let p = full.indptr[u]!; p < full.indptr[u + 1]!; p++) {
+        if (x[p] !== 0) {
+          users++;
+          break;
         }
       }
     }
-    // Items within a CSR row are ascending, so position[q] ≤ position[p]: the lower triangle is filled.
-    for (let i = 0; i < m; i++) g[i * m + i]! += lambda;
-    throwIfAborted(options.signal, `${this.name} training`);
-    if (!ws.invert()) throw new ConfigError('lambda', 'XᵀX + λI is not positive definite; raise lambda');
-    const pm = ws.p;
-    const b = new Float32Array(m * m);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) {
-        if (i === j) continue;
-        const pij = i > j ? pm[i * m + j]! : pm[j * m + i]!;
-        b[i * m + j] = -pij / pm[j * m + j]!;
-      }
+    const solver = this.params.solver === 'auto' ? chooseEaseSolver(users, m, nnz) : this.params.solver;
+    const need = easeSolverBytes(solver, users, m);
+    if (need > memoryBudgetGb * 1024 ** 3) {
+      throw new ConfigError(
+        'ease',
+        `${m} items need ${(need / 1024 ** 3).toFixed(1)} GB for the item × item matrices (${solver} solver, ` +
+          `${users} users), over the memoryBudgetGb of ${memoryBudgetGb}; raise memoryBudgetGb or train on fewer items`,
+      );
     }
+    const { b } = await easeWeights(
+      { nRows: train.nUsers, nCols: m, indptr: full.indptr, indices: columns, values: x },
+      lambda,
+      {
+        threads: resolveThreads(options.threads),
+        solver,
+        signal: options.signal,
+      },
+    );
+    this.solverUsed = solver;
     this.b = b;
     this.active = active;
     this.position = position;
