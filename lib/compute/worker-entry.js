@@ -8,7 +8,7 @@ parentPort.on('message', async (msg) => {
   try {
     let mod = modules.get(msg.module);
     if (!mod) {
-      mod = require(msg.module);
+      mod = require(taskModulePath(msg.module));
       modules.set(msg.module, mod);
     }
     const fn = mod[msg.fn];
@@ -19,3 +19,14 @@ parentPort.on('message', async (msg) => {
     parentPort.postMessage({ id: msg.id, ok: false, error: err?.stack ? err.stack : String(err) });
   }
 });
+
+// Under tslab, lib modules run as in-memory `.js` compilations of their `.ts` sources, so a task named by
+// `__filename` points at a `.js` file that does not exist: load the `.ts` source next to it instead.
+function taskModulePath(path) {
+  const { existsSync } = require('node:fs');
+  if (path.endsWith('.js') && !existsSync(path)) {
+    const ts = `${path.slice(0, -3)}.ts`;
+    if (existsSync(ts)) return ts;
+  }
+  return path;
+}

@@ -20,7 +20,12 @@ describe.runIf(HAS_ML100K)('notebooks/00-quickstart.ipynb through the tslab kern
     expect(rmse).toBeLessThan(0.97);
 
     const figures = notebookOutputs(nb.content)
-      .map((o) => o.data?.['application/vnd.plotly.v1+json'] as { data: Array<{ type: string; x: number[] }> } | undefined)
+      .map(
+        (o) =>
+          o.data?.['application/vnd.plotly.v1+json'] as
+            | { data: Array<{ type: string; x: number[] }> }
+            | undefined,
+      )
       .filter((f) => f !== undefined);
     expect(figures.length).toBeGreaterThanOrEqual(2);
     const histogram = figures[0]!;
@@ -40,7 +45,9 @@ describe.runIf(HAS_ML100K)('notebooks/00-quickstart.ipynb through the tslab kern
       experiment_ids: [exp.data.experiment.experiment_id],
     });
     const run = runs.data.runs[0];
-    const tags = Object.fromEntries(run.data.tags.map((t: { key: string; value: string }) => [t.key, t.value]));
+    const tags = Object.fromEntries(
+      run.data.tags.map((t: { key: string; value: string }) => [t.key, t.value]),
+    );
     expect(tags['reelab.source']).toBe('notebook');
     const loggedRmse = run.data.metrics.find((m: { key: string }) => m.key === 'rmse').value;
     expect(loggedRmse).toBeCloseTo(rmse, 4);
