@@ -5,7 +5,9 @@ import { action, note, printResult } from './output';
 export function registerQuickstartCommand(program: Command): void {
   program
     .command('quickstart')
-    .description('the main job: MLflow up, quickstart experiment on the data found, quickstart notebook executed')
+    .description(
+      'the main job: MLflow up, quickstart experiment on the data found, quickstart notebook executed',
+    )
     .option('--data-dir <dir>', 'folder holding <dataset>/ (default: $REELAB_DATA_DIR or ./data)')
     .option('--serve', 'keep the MLflow UI running until Ctrl-C (default when run in a terminal, not in CI)')
     .option('--no-serve', 'stop a server this command started and exit when done')
@@ -14,7 +16,9 @@ export function registerQuickstartCommand(program: Command): void {
       action(async (opts: { dataDir?: string; serve?: boolean; json?: boolean }) => {
         const result = await quickstart({ dataDir: opts.dataDir, log: (l) => note(`[quickstart] ${l}`) });
         const { server, ...summary } = result;
-        const experimentUrl = result.experimentId ? `${result.trackingUri}/#/experiments/${result.experimentId}` : result.trackingUri;
+        const experimentUrl = result.experimentId
+          ? `${result.trackingUri}/#/experiments/${result.experimentId}`
+          : result.trackingUri;
         printResult({ ...summary, experimentUrl }, opts.json === true, () =>
           [
             '',

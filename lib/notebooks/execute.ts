@@ -27,7 +27,12 @@ export interface ExecutedNotebook {
 }
 
 export interface NotebookJson {
-  cells: Array<{ cell_type: string; source: string | string[]; outputs?: NotebookOutput[]; metadata?: Record<string, unknown> }>;
+  cells: Array<{
+    cell_type: string;
+    source: string | string[];
+    outputs?: NotebookOutput[];
+    metadata?: Record<string, unknown>;
+  }>;
 }
 
 export interface NotebookOutput {
@@ -43,7 +48,10 @@ export interface NotebookOutput {
  * Executes a notebook headless through the project venv's nbclient with the tslab kernel (the same
  * path as JupyterLab), under the process-group supervisor so no kernel outlives this process.
  */
-export async function executeNotebook(notebook: string, options: ExecuteNotebookOptions = {}): Promise<ExecutedNotebook> {
+export async function executeNotebook(
+  notebook: string,
+  options: ExecuteNotebookOptions = {},
+): Promise<ExecutedNotebook> {
   const python = venvBin('python');
   if (!existsSync(python)) throw new ReelabError('the Python tooling is missing: run `npm run setup` first');
   const path = resolve(notebook);
@@ -66,7 +74,8 @@ export async function executeNotebook(notebook: string, options: ExecuteNotebook
     '--timeout',
     String(options.timeoutSeconds ?? 900),
   ];
-  for (const [name, value] of Object.entries(options.params ?? {})) args.push('--param', `${name}=${JSON.stringify(value)}`);
+  for (const [name, value] of Object.entries(options.params ?? {}))
+    args.push('--param', `${name}=${JSON.stringify(value)}`);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...options.env,
@@ -91,7 +100,9 @@ export async function executeNotebook(notebook: string, options: ExecuteNotebook
     child.on('exit', (c, signal) => resolveCode(c ?? (signal ? 128 : 1)));
   });
   if (code !== 0) {
-    throw new ReelabError(`notebook ${basename(path)} failed (exit ${code}):\n${stderr.slice(-60).join('\n')}`);
+    throw new ReelabError(
+      `notebook ${basename(path)} failed (exit ${code}):\n${stderr.slice(-60).join('\n')}`,
+    );
   }
   const content = JSON.parse(readFileSync(out, 'utf8')) as NotebookJson;
   return { notebook: path, out, html, seconds: (performance.now() - started) / 1000, content };

@@ -59,7 +59,8 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
   let server: MlflowServer | null = null;
   let trackingUri = process.env.MLFLOW_TRACKING_URI ?? DEFAULT_TRACKING_URI;
   if (!(await isMlflowUp(trackingUri, 1000))) {
-    if (process.env.MLFLOW_TRACKING_URI) log(`MLFLOW_TRACKING_URI=${trackingUri} does not answer; starting a local server instead`);
+    if (process.env.MLFLOW_TRACKING_URI)
+      log(`MLFLOW_TRACKING_URI=${trackingUri} does not answer; starting a local server instead`);
     log('starting the MLflow server (first start takes a few seconds) …');
     const port = Number(new URL(DEFAULT_TRACKING_URI).port);
     server = await startMlflowServer({

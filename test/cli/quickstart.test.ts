@@ -34,7 +34,11 @@ async function startQuickstart(args: string[], dataDir: string): Promise<Started
     REELAB_DATA_DIR: dataDir,
   };
   delete env.MLFLOW_TRACKING_URI;
-  const child = spawn('node', ['bin/reelab.js', 'quickstart', ...args], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('node', ['bin/reelab.js', 'quickstart', ...args], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => {
@@ -53,18 +57,21 @@ async function expectNoLeftovers(marker: string): Promise<void> {
 }
 
 describe('the main job (reelab quickstart)', () => {
-  it.runIf(HAS_ML100K)('runs end to end on real data, reports where things are, leaves nothing running', async () => {
-    const job = await startQuickstart(['--no-serve', '--json'], realDataDir());
-    expect(await job.exited).toBe(0);
-    const result = JSON.parse(job.stdout()) as Record<string, unknown>;
-    expect(result).toMatchObject({ dataset: 'ml-100k', split: 'u1' });
-    expect(result.rmse as number).toBeGreaterThan(0.94);
-    expect(result.rmse as number).toBeLessThan(0.97);
-    expect(existsSync(result.notebook as string)).toBe(true);
-    expect(existsSync(result.notebookHtml as string)).toBe(true);
-    expect(result.experimentUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/experiments\/\d+$/);
-    await expectNoLeftovers(job.marker);
-  });
+  it.runIf(HAS_ML100K)(
+    'runs end to end on real data, reports where things are, leaves nothing running',
+    async () => {
+      const job = await startQuickstart(['--no-serve', '--json'], realDataDir());
+      expect(await job.exited).toBe(0);
+      const result = JSON.parse(job.stdout()) as Record<string, unknown>;
+      expect(result).toMatchObject({ dataset: 'ml-100k', split: 'u1' });
+      expect(result.rmse as number).toBeGreaterThan(0.94);
+      expect(result.rmse as number).toBeLessThan(0.97);
+      expect(existsSync(result.notebook as string)).toBe(true);
+      expect(existsSync(result.notebookHtml as string)).toBe(true);
+      expect(result.experimentUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#\/experiments\/\d+$/);
+      await expectNoLeftovers(job.marker);
+    },
+  );
 
   it('falls back to synthetic data, saying so, when no MovieLens data is found', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'reelab-nodata-'));
@@ -86,13 +93,18 @@ describe('the main job (reelab quickstart)', () => {
     await expectNoLeftovers(job.marker);
   });
 
-  it.runIf(HAS_ML100K)('Ctrl-C while the notebook kernel runs leaves no orphan MLflow or kernel process', async () => {
-    const job = await startQuickstart(['--serve'], realDataDir());
-    expect(await waitFor(() => job.stderr().includes('executing notebooks/00-quickstart'), 240_000)).toBe(true);
-    // Wait until the kernel process exists, then interrupt the whole group as a terminal would.
-    await waitFor(() => processesWithEnv('REELAB_TEST_MARKER', job.marker).length >= 4, 30_000);
-    process.kill(-job.child.pid!, 'SIGINT');
-    await job.exited;
-    await expectNoLeftovers(job.marker);
-  });
+  it.runIf(HAS_ML100K)(
+    'Ctrl-C while the notebook kernel runs leaves no orphan MLflow or kernel process',
+    async () => {
+      const job = await startQuickstart(['--serve'], realDataDir());
+      expect(await waitFor(() => job.stderr().includes('executing notebooks/00-quickstart'), 240_000)).toBe(
+        true,
+      );
+      // Wait until the kernel process exists, then interrupt the whole group as a terminal would.
+      await waitFor(() => processesWithEnv('REELAB_TEST_MARKER', job.marker).length >= 4, 30_000);
+      process.kill(-job.child.pid!, 'SIGINT');
+      await job.exited;
+      await expectNoLeftovers(job.marker);
+    },
+  );
 });

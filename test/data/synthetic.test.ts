@@ -42,6 +42,8 @@ describe('synthetic data', () => {
   });
 
   it('refuses more ratings than the users and items can hold, instead of looping', () => {
-    expect(() => generateSynthetic({ ratings: 3000, users: 60, items: 80 })).toThrow(/do not fit 60 users × 80 items/);
+    expect(() => generateSynthetic({ ratings: 3000, users: 60, items: 80 })).toThrow(
+      /do not fit 60 users × 80 items/,
+    );
   });
 });

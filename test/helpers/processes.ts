@@ -19,7 +19,11 @@ export function processesWithEnv(key: string, value: string): number[] {
 }
 
 /** Waits until `check` is true or the timeout passes; returns the last value of `check`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 200): Promise<boolean> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 200,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
