@@ -71,7 +71,6 @@ export * from './models/persist';
 export { PopularityModel, popularitySchema } from './models/popularity';
 export { PureSvdModel, pureSvdSchema } from './models/pure-svd';
 export { RandomModel, randomSchema } from './models/random';
-export { type BlendMember, RatingBlendModel, ratingBlendSchema } from './models/rating-blend';
 export * from './models/recommender';
 export * from './models/registry';
 export { SvdModel, svdSchema } from './models/svd';

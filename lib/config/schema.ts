@@ -41,7 +41,7 @@ export const modelSpecSchema = z
     params: z
       .record(z.union([scalar, z.array(z.unknown()), z.record(z.unknown())]))
       .default({})
-      .describe('fixed hyperparameters (lists/objects for structured params such as rating-blend members)'),
+      .describe('fixed hyperparameters (lists/objects for structured params such as ensemble members)'),
     space: z.record(z.unknown()).default({}).describe('searched hyperparameters (see lib/search/spaces.ts)'),
     earlyStopping: z.boolean().default(true).describe('false: never early-stop this model'),
   })
@@ -145,7 +145,7 @@ export type ExperimentConfigInput = z.input<typeof experimentSchema>;
 export type ExperimentConfigOutput = z.output<typeof experimentSchema>;
 
 export type ParamValue = number | string | boolean;
-/** A fixed param as written: a scalar, or a list / object for structured params (e.g. rating-blend members). */
+/** A fixed param as written: a scalar, or a list / object for structured params (e.g. ensemble members). */
 export type ParamInput = ParamValue | unknown[] | { [key: string]: unknown };
 
 export interface EarlyStoppingConfig {

@@ -17,7 +17,6 @@ import { NeumfModel, neumfSchema } from './neumf';
 import { PopularityModel, popularitySchema } from './popularity';
 import { PureSvdModel, pureSvdSchema } from './pure-svd';
 import { RandomModel, randomSchema } from './random';
-import { RatingBlendModel, ratingBlendSchema } from './rating-blend';
 import type { Recommender } from './recommender';
 import { SvdModel, svdSchema } from './svd';
 import { SvdppModel, svdppSchema } from './svdpp';
@@ -121,13 +120,6 @@ const ENTRIES: ModelEntry[] = [
     'rating',
     alsGenreSchema,
     (p) => new AlsGenreModel(p),
-  ),
-  entry(
-    'rating-blend',
-    'ridge-weighted linear blend of rating models, weights fitted on a training holdout',
-    'rating',
-    ratingBlendSchema,
-    (p) => new RatingBlendModel(p, createModel),
   ),
   entry(
     'svd',

@@ -14,11 +14,12 @@ import type { ExperimentConfig, ModelConfig, ParamInput } from '../config/schema
 import { parseMetric } from '../eval/names';
 import { type ModelEntry, modelEntry } from '../models/registry';
 import { withDatasetParams } from '../workflows/model-inputs';
+import { numericCodeHash } from './code-hash';
 import { hashValue, seedFromHash } from './hash';
 import { expandGrid, type NamedSpace, type ParamValue, parseSpace, sampleRandom } from './spaces';
 import { metricKey, metricKeysFor, type TrialEarlyStopping, type TrialSpec } from './trial';
 
-export const TRIAL_HASH_SCHEME = 'reelab-trial/1';
+export const TRIAL_HASH_SCHEME = 'reelab-trial/2';
 
 /** One configuration of one model entry. */
 export interface ParamSet {
@@ -158,6 +159,7 @@ export function planTrial(
   };
   const hash = hashValue({
     scheme: TRIAL_HASH_SCHEME,
+    code: numericCodeHash(),
     dataset: config.dataset,
     datasetSha256: ctx.datasetSha256,
     split,
