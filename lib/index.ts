@@ -62,11 +62,20 @@ export { BprModel, bprSchema } from './models/bpr';
 export { ContentModel, contentSchema, type SideInformation } from './models/content';
 export { EaseModel, easeSchema } from './models/ease';
 export * from './models/ensemble';
+export { GbdtModel, gbdtSchema } from './models/gbdt';
 export { GlobalMeanModel } from './models/global-mean';
+export {
+  attachTags,
+  HybridNnModel,
+  hybridNnSchema,
+  type MovieContent,
+  usesMovieContent,
+} from './models/hybrid-nn';
 export { IalsModel, ialsSchema } from './models/ials';
 export { ItemKnnModel, itemKnnSchema } from './models/item-knn';
 export { KnnModel, knnSchema } from './models/knn';
 export { LmfModel, lmfSchema } from './models/lmf';
+export { NeumfModel, neumfSchema } from './models/neumf';
 export * from './models/persist';
 export { PopularityModel, popularitySchema } from './models/popularity';
 export { PureSvdModel, pureSvdSchema } from './models/pure-svd';

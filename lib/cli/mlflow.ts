@@ -6,7 +6,7 @@ import { fetchRuns } from '../tracking/read';
 import { isMlflowUp, startMlflowServer } from '../tracking/server';
 import { syncOutbox } from '../tracking/sync';
 import { ConfigError, errorMessage } from '../util/errors';
-import { action, note, printResult } from './output';
+import { action, note, printResult, untilInterrupted } from './output';
 
 function trackingUri(option?: string): string {
   return option ?? process.env.MLFLOW_TRACKING_URI ?? DEFAULT_TRACKING_URI;
@@ -21,19 +21,19 @@ export function registerMlflowCommands(program: Command): void {
     )
     .option('--port <n>', 'port', process.env.REELAB_MLFLOW_PORT ?? '5000')
     .option('--host <host>', 'interface to bind (loopback by default)', '127.0.0.1')
+    .option('--store <dir>', 'folder for mlflow.db and artifacts/ (default experiments/mlflow)')
     .action(
-      action(async (opts: { port: string; host: string }) => {
+      action(async (opts: { port: string; host: string; store?: string }) => {
         note(`starting MLflow on ${opts.host}:${opts.port} …`);
-        const server = await startMlflowServer({ port: Number(opts.port), host: opts.host });
-        note(`MLflow UI and API: ${server.url}  (store: ${server.storeDir}); Ctrl-C stops it`);
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            note('stopping MLflow …');
-            server.stop().then(resolve, resolve);
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+        const server = await startMlflowServer({
+          port: Number(opts.port),
+          host: opts.host,
+          storeDir: opts.store,
         });
+        note(`MLflow UI and API: ${server.url}  (store: ${server.storeDir}); Ctrl-C stops it`);
+        await untilInterrupted();
+        note('stopping MLflow …');
+        await server.stop();
       }),
     );
 

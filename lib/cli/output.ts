@@ -31,3 +31,23 @@ export function action<A extends unknown[]>(
     }
   };
 }
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. Holds the event loop open meanwhile: a pending promise alone does
+ * not, and the servers we start are unref'd children (their supervisor watches our exit instead).
+ */
+export function untilInterrupted(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const done = (signal: NodeJS.Signals) => {
+      clearInterval(keepAlive);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = () => done('SIGINT');
+    const onTerm = () => done('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}

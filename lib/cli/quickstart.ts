@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { quickstart } from '../workflows/quickstart';
-import { action, note, printResult } from './output';
+import { action, note, printResult, untilInterrupted } from './output';
 
 export function registerQuickstartCommand(program: Command): void {
   program
@@ -32,10 +32,7 @@ export function registerQuickstartCommand(program: Command): void {
         const serve = opts.serve ?? (process.stdout.isTTY === true && process.env.CI !== 'true');
         if (server && serve) {
           note(`[quickstart] MLflow keeps running at ${server.url}; press Ctrl-C to stop it.`);
-          await new Promise<void>((resolve) => {
-            process.once('SIGINT', resolve);
-            process.once('SIGTERM', resolve);
-          });
+          await untilInterrupted();
         }
         if (server) {
           note('[quickstart] stopping MLflow …');

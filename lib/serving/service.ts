@@ -295,6 +295,19 @@ export class RecommendationService {
     };
   }
 
+  /** The `limit` most-rated movies whose genres are exactly `genres` (e.g. ['Horror']): quick demo profiles. */
+  popularInGenre(genres: readonly string[], limit: number): Array<MovieInfo & { ratings: number }> {
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= this.maxK))
+      throw new ConfigError('limit', `must be an integer from 1 to ${this.maxK}, got ${limit}`);
+    const want = [...genres].sort().join('|');
+    const out: number[] = [];
+    for (let i = 0; i < this.popularity.length; i++) {
+      if ([...this.loaded.movies.info(i).genres].sort().join('|') === want) out.push(i);
+    }
+    out.sort((a, b) => this.popularity[b]! - this.popularity[a]! || a - b);
+    return out.slice(0, limit).map((i) => ({ ...this.loaded.movies.info(i), ratings: this.popularity[i]! }));
+  }
+
   search(query: string, limit: number): Array<MovieInfo & { ratings: number }> {
     if (!(Number.isInteger(limit) && limit >= 1 && limit <= this.maxK))
       throw new ConfigError('limit', `must be an integer from 1 to ${this.maxK}, got ${limit}`);

@@ -198,6 +198,32 @@ describe('hybrid-nn', () => {
     expect(enc![0]).toBe(1);
   });
 
+  it('scores a new movie from its content alone (seed 003: predict for a new movie)', async () => {
+    const { data, movies } = tinyProblem();
+    const m = new HybridNnModel(small);
+    m.setMovieContent(movies);
+    await m.fit(data);
+    // Movie 39 was never rated: a "new movie" with its content scores exactly as the model scores it.
+    for (const u of [0, 1, 2]) {
+      const known = m.predict(Int32Array.of(u), Int32Array.of(39))[0]!;
+      expect(m.predictNewMovie(u, movies[39]!)).toBeCloseTo(known, 5);
+    }
+    // A brand-new Comedy (genre 1) is predicted higher for Comedy lovers (u % 3 === 1) than for the others.
+    const newComedy: MovieContent = {
+      movieId: 999,
+      title: 'Laugh Story 999 (1995)',
+      year: 1995,
+      genres: ['Comedy'],
+    };
+    let lovers = 0;
+    let others = 0;
+    for (let u = 0; u < 30; u++) {
+      if (u % 3 === 1) lovers += m.predictNewMovie(u, newComedy) / 10;
+      else others += m.predictNewMovie(u, newComedy) / 20;
+    }
+    expect(lovers).toBeGreaterThan(others + 0.5);
+  });
+
   it('implicit mode learns to score held positives above unrated movies', async () => {
     const { data, movies } = tinyProblem();
     const m = new HybridNnModel({

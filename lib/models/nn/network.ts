@@ -225,7 +225,7 @@ export class NetworkScorer {
           for (let o = 0; o < this.h1; o++) part[row + o]! += v * w1[wRow + o]!;
         }
         if (c > 0) {
-          this.tower(i, tower);
+          this.tower(this.content, i * s.contentIn, tower);
           for (let k = 0; k < c; k++) {
             const v = tower[k]!;
             if (v === 0) continue;
@@ -239,14 +239,13 @@ export class NetworkScorer {
     return part;
   }
 
-  /** relu(content[i]·Wc + bc) into `out`. */
-  private tower(i: number, out: Float32Array): void {
+  /** relu(content[x .. x+contentIn)·Wc + bc) into `out`. */
+  private tower(content: Float32Array, x: number, out: Float32Array): void {
     const { contentIn: nIn, contentDims: nOut } = this.shape;
     const w = this.weights.contentW;
     out.set(this.weights.contentB);
-    const x = i * nIn;
     for (let k = 0; k < nIn; k++) {
-      const v = this.content[x + k]!;
+      const v = content[x + k]!;
       if (v === 0) continue;
       const wRow = k * nOut;
       for (let o = 0; o < nOut; o++) out[o]! += v * w[wRow + o]!;
@@ -274,15 +273,48 @@ export class NetworkScorer {
 
   /** Score of (u, i): a rating in rating mode, a logit in implicit mode. u = -1: a user with no signal. */
   score(u: number, i: number): number {
+    return this.forward(u, this.items(), i * this.h1, i);
+  }
+
+  /**
+   * Score of user u for a movie the network never saw, from its content row alone (length contentIn): the
+   * movie's embedding, GMF factors and bias are those of an unseen item (zero), its content tower is real.
+   */
+  scoreNewItem(u: number, content: Float32Array): number {
+    const s = this.shape;
+    if (content.length !== s.contentIn) {
+      throw new ReelabError(
+        `new-movie content has ${content.length} features, the network takes ${s.contentIn}`,
+      );
+    }
+    const part = new Float32Array(this.h1);
+    if (this.h1 > 0) {
+      const w1 = this.weights.denseW[0]!;
+      part.set(this.weights.denseB[0]!);
+      if (s.contentIn > 0) {
+        const tower = new Float32Array(s.contentDims);
+        this.tower(content, 0, tower);
+        for (let k = 0; k < s.contentDims; k++) {
+          const v = tower[k]!;
+          if (v === 0) continue;
+          const wRow = (2 * s.factors + k) * this.h1;
+          for (let o = 0; o < this.h1; o++) part[o]! += v * w1[wRow + o]!;
+        }
+      }
+    }
+    return this.forward(u, part, 0, -1);
+  }
+
+  /** The layers after the first, given the item's first-layer part at itemPart[row…]; item -1 = unseen. */
+  private forward(u: number, itemPart: Float32Array, row: number, i: number): number {
     const s = this.shape;
     const w = this.weights;
     const head = this.head;
     let hp = 0;
     if (s.hidden.length > 0) {
       const up = this.userPart(u);
-      const ip = this.items();
+      const ip = itemPart;
       let cur = this.buffers[0]!;
-      const row = i * this.h1;
       for (let o = 0; o < this.h1; o++) {
         const z = up[o]! + ip[row + o]!;
         cur[o] = z > 0 ? z : 0;
@@ -306,10 +338,11 @@ export class NetworkScorer {
       hp = cur.length;
     }
     const g = s.gmfFactors;
-    for (let k = 0; k < g; k++) head[hp + k] = u < 0 ? 0 : w.gmfUser[u * g + k]! * w.gmfItem[i * g + k]!;
+    for (let k = 0; k < g; k++)
+      head[hp + k] = u < 0 || i < 0 ? 0 : w.gmfUser[u * g + k]! * w.gmfItem[i * g + k]!;
     let out = w.outB[0]!;
     for (let k = 0; k < head.length; k++) out += head[k]! * w.outW[k]!;
-    if (s.biases) out += (u < 0 ? 0 : w.userBias[u]!) + w.itemBias[i]!;
+    if (s.biases) out += (u < 0 ? 0 : w.userBias[u]!) + (i < 0 ? 0 : w.itemBias[i]!);
     return out;
   }
 

@@ -171,6 +171,18 @@ export abstract class NeuralRecommender<P extends Params>
     return row;
   }
 
+  /**
+   * Predicted score of a known user (index; -1 for a user with no history) for a movie that is not in the
+   * training data, from its content alone (seed 003's "predict for a new movie"): a rating in rating mode.
+   */
+  predictNewMovie(user: number, movie: MovieContent): number {
+    const row = this.encodeContent(movie, 0);
+    if (!row)
+      throw new ConfigError(this.name, 'this model has no content features, so it cannot score a new movie');
+    const r = this.scorer!.scoreNewItem(user >= 0 && user < this.nUsers ? user : -1, row);
+    return clamp(r, this.low, this.high);
+  }
+
   /** The trained weights (read-only views) and the network's shape. */
   get network(): { shape: NetworkShape; weights: NetworkWeights; content: Float32Array } {
     this.assertFitted();
