@@ -1,15 +1,11 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { datasetDir, resolveDataDir } from '../data/data-dir';
-import type { Interactions } from '../data/interactions';
-import { loadMovies, loadRatings, parseDatasetName } from '../data/load';
-import type { Movie } from '../data/movies';
+import { loadRatings, parseDatasetName } from '../data/load';
 import { makeSplit } from '../data/split';
 import { mlflowMetricKey } from '../eval/names';
 import { evaluateModel } from '../eval/protocols';
-import { itemGenresFromMovies, wantsItemGenres } from '../models/als-genre';
-import { usesMovieContent } from '../models/hybrid-nn';
-import type { EpochReport, Recommender } from '../models/recommender';
+import type { EpochReport } from '../models/recommender';
 import { createModel, modelEntry } from '../models/registry';
 import { MODEL_ARTIFACT_PATH, type ServingMeta, saveServingModel } from '../serving/artifact';
 import { itemCounts, modelView } from '../serving/model-view';
@@ -18,6 +14,7 @@ import type { MlflowClient } from '../tracking/mlflow-client';
 import { type RunSource, startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
 import { sha256FileCached } from '../util/hash';
+import { ModelInputs, withDatasetParams } from './model-inputs';
 
 export interface TrainRequest {
   dataset: string;
@@ -68,15 +65,16 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
   const out = resolve(request.out);
   prepareOutDir(out, request.overwrite === true);
   const seed = request.seed ?? 42;
-  const params = withDatasetParams(request, entry.schema.shape);
+  const params = withDatasetParams(request.model, request.params ?? {}, request.dataset, request.dataDir);
   const model = createModel(request.model, params);
   const all = loadRatings(request.dataset, { dataDir: request.dataDir, seed });
   const split = request.split
     ? makeSplit(all, request.split, request.dataset, { seed, dataDir: request.dataDir })
     : null;
   const trainPart = split ? split.train : all;
-  const movies = loadMovies(request.dataset, { dataDir: request.dataDir, seed });
-  giveSideInformation(model, movies, all);
+  const inputs = new ModelInputs(request.dataset, all, { dataDir: request.dataDir, seed });
+  inputs.give(model);
+  const movies = inputs.movieTable();
   const { sha256, file } = await ratingsFileHash(request.dataset, request.dataDir);
   const metricNames =
     request.metrics ?? (entry.task === 'rating' ? ['rmse', 'mae'] : ['ndcg@10', 'precision@10', 'recall@10']);
@@ -188,20 +186,6 @@ function prepareOutDir(out: string, overwrite: boolean): void {
       '--out',
       `${out} is not empty (${existing.length} entries); pass --overwrite to replace`,
     );
-}
-
-/** Models that read side information by dataset name (e.g. content) get the training dataset unless set. */
-function withDatasetParams(request: TrainRequest, shape: Record<string, unknown>): Record<string, unknown> {
-  const params = { ...(request.params ?? {}) };
-  if ('dataset' in shape && params.dataset === undefined) params.dataset = request.dataset;
-  if ('dataDir' in shape && params.dataDir === undefined && request.dataDir) params.dataDir = request.dataDir;
-  return params;
-}
-
-/** Hands movie genres / content to the models that need them (as `evaluate` does). */
-export function giveSideInformation(model: Recommender, movies: Movie[], all: Interactions): void {
-  if (wantsItemGenres(model)) model.setItemGenres(itemGenresFromMovies(movies, all.itemIds));
-  if (usesMovieContent(model)) model.setMovieContent(movies);
 }
 
 async function ratingsFileHash(
