@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../util/errors';
+import { parseInLineChunks } from './line-chunks';
 
 /** `int`: integer (negative allowed only with `signed`); `int?`: integer or empty (→ -1); `float`: decimal. */
 export type NumericKind = 'int' | 'int?' | 'float';
@@ -35,46 +35,11 @@ const CHUNK = 1 << 24;
  * checking every field; a malformed row raises a DataError naming the file and line.
  */
 export function readNumericTable(file: string, format: NumericTableFormat): NumericTable {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(
-      file,
-      undefined,
-      code === 'ENOENT' ? 'file not found' : `cannot open (${code ?? err})`,
-    );
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) throw new DataError(file, undefined, 'file is empty');
-    const parser = new NumericParser(file, format, size);
-    const buf = Buffer.allocUnsafe(CHUNK + 65536);
-    let carry = 0;
-    let position = 0;
-    for (;;) {
-      const read = readSync(fd, buf, carry, buf.length - carry, position);
-      position += read;
-      const end = carry + read;
-      if (read === 0) {
-        if (end > 0) parser.parse(buf, end, true);
-        break;
-      }
-      const last = buf.lastIndexOf(NL, end - 1);
-      if (last < 0) {
-        if (end >= buf.length) throw new DataError(file, parser.line, 'line longer than 64 kB');
-        carry = end;
-        continue;
-      }
-      parser.parse(buf, last + 1, false);
-      carry = end - (last + 1);
-      buf.copy(buf, 0, last + 1, end);
-    }
-    return parser.finish();
-  } finally {
-    closeSync(fd);
-  }
+  return parseInLineChunks(
+    file,
+    { chunkBytes: CHUNK, emptyReason: 'file is empty', longLineReason: 'line longer than 64 kB' },
+    (size) => new NumericParser(file, format, size),
+  ).finish();
 }
 
 class NumericParser {

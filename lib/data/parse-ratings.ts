@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../util/errors';
+import { parseInLineChunks } from './line-chunks';
 
 /** How a ratings file is laid out. */
 export interface RatingsFormat {
@@ -38,47 +38,15 @@ const CHUNK = 1 << 22;
  * memory stays close to the final arrays (4 bytes per column per rating).
  */
 export function readRatingsFile(file: string, format: RatingsFormat): RawRatings {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(
-      file,
-      undefined,
-      code === 'ENOENT' ? 'file not found' : `cannot open (${code ?? err})`,
-    );
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) throw new DataError(file, undefined, 'file is empty (expected ratings rows)');
-    const parser = new RatingsParser(file, format, size);
-    const buf = Buffer.allocUnsafe(CHUNK + 65536);
-    let carry = 0;
-    let position = 0;
-    for (;;) {
-      const read = readSync(fd, buf, carry, buf.length - carry, position);
-      position += read;
-      const end = carry + read;
-      const last = read === 0 ? end : buf.lastIndexOf(NL, end - 1);
-      if (read === 0) {
-        if (end > 0) parser.parse(buf, 0, end, true);
-        break;
-      }
-      if (last < 0) {
-        if (end >= buf.length)
-          throw new DataError(file, parser.line, 'line longer than 64 kB: not a ratings file?');
-        carry = end;
-        continue;
-      }
-      parser.parse(buf, 0, last + 1, false);
-      carry = end - (last + 1);
-      buf.copy(buf, 0, last + 1, end);
-    }
-    return parser.finish();
-  } finally {
-    closeSync(fd);
-  }
+  return parseInLineChunks(
+    file,
+    {
+      chunkBytes: CHUNK,
+      emptyReason: 'file is empty (expected ratings rows)',
+      longLineReason: 'line longer than 64 kB: not a ratings file?',
+    },
+    (size) => new RatingsParser(file, format, size),
+  ).finish();
 }
 
 function countNewlines(buf: Buffer, from: number, end: number): number {
@@ -133,10 +101,10 @@ class RatingsParser {
     this.timestamps = grow32(this.timestamps, (n) => new Int32Array(n));
   }
 
-  /** Parses the complete lines in buf[start, end); `atEof` allows a last line without a newline. */
-  parse(buf: Buffer, start: number, end: number, atEof: boolean): void {
-    let p = start;
-    if (this.blankLine > 0 && !this.onlyBlankLinesFollow(buf, start, end)) {
+  /** Parses the complete lines in buf[0, end); `atEof` allows a last line without a newline. */
+  parse(buf: Buffer, end: number, atEof: boolean): void {
+    let p = 0;
+    if (this.blankLine > 0 && !this.onlyBlankLinesFollow(buf, 0, end)) {
       this.line = this.blankLine;
       this.fail('empty line in the middle of the file');
     }
@@ -330,9 +298,6 @@ class RatingsParser {
       if (this.isDelimiterAt(buf, p, end))
         this.fail('too many fields: expected 4 (user, item, rating, timestamp)');
       this.fail(this.describeBadField(buf, p, end, 'timestamp', 4));
-    }
-    if (user === 0 && digits > 0 && buf[start] === ZERO && this.isDelimiterAt(buf, start + 1, end)) {
-      // MovieLens ids start at 1, but 0 is harmless; accept it.
     }
     if (user > 2147483647 || item > 2147483647) this.fail('id does not fit in 31 bits');
     const t = negative ? -ts : ts;
