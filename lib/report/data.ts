@@ -9,8 +9,7 @@
 import { parseExperimentYaml } from '../config/load';
 import type { ExperimentConfig } from '../config/schema';
 import { bestConfig, configScores, selectKey } from '../search/plan';
-import type { SearchResult, TrialStatus, TrialsFile } from '../search/runner';
-import type { ParamValue } from '../search/spaces';
+import { type SearchResult, type TrialRecord, type TrialsFile, trialRecord } from '../search/runner';
 import { TAG } from '../search/store';
 import type { PerUserValues } from '../search/trial';
 import { RunArtifacts } from '../tracking/artifacts';
@@ -18,22 +17,7 @@ import { MlflowApiError, type MlflowClient, type MlflowRun } from '../tracking/m
 import { ConfigError } from '../util/errors';
 import { gitInfo } from '../util/git';
 
-export interface ReportTrial {
-  index: number;
-  hash: string;
-  role: 'search' | 'final';
-  entry: number;
-  label: string;
-  model: string;
-  task: 'rating' | 'ranking';
-  config: number;
-  split: string;
-  validation: string | null;
-  searched: Record<string, ParamValue>;
-  params: Record<string, ParamValue>;
-  runId: string | null;
-  /** ran in this search, reused from an earlier one, or failed. */
-  status: TrialStatus;
+export interface ReportTrial extends TrialRecord {
   error: string | null;
   metrics: Record<string, number>;
 }
@@ -110,20 +94,7 @@ function curveKeys(config: ExperimentConfig): string[] {
 /** Report data of a search that ran untracked (see the module comment). */
 export function reportDataFromSearch(result: SearchResult): ReportData {
   const trials: ReportTrial[] = result.trials.map((t) => ({
-    index: t.index,
-    hash: t.hash,
-    role: t.role,
-    entry: t.entry,
-    label: t.label,
-    model: t.model,
-    task: t.task,
-    config: t.config,
-    split: t.split,
-    validation: t.validation,
-    searched: t.searched,
-    params: t.params,
-    runId: t.runId,
-    status: t.status,
+    ...trialRecord(t),
     error: t.error,
     metrics: { ...t.metrics, ...(t.bestEpoch !== null ? { best_epoch: t.bestEpoch } : {}) },
   }));
@@ -211,20 +182,7 @@ export async function loadReportData(client: MlflowClient, parentRunId: string):
     const tags = run ? tagsOf(run) : {};
     const metrics = run ? Object.fromEntries((run.data.metrics ?? []).map((m) => [m.key, m.value])) : {};
     return {
-      index: t.index,
-      hash: t.hash,
-      role: t.role,
-      entry: t.entry,
-      label: t.label,
-      model: t.model,
-      task: t.task,
-      config: t.config,
-      split: t.split,
-      validation: t.validation,
-      searched: t.searched,
-      params: t.params,
-      runId: t.runId,
-      status: t.status,
+      ...trialRecord(t),
       error: t.status === 'failed' ? (tags['reelab.error'] ?? 'failed') : null,
       metrics: t.status === 'failed' ? {} : metrics,
     };

@@ -517,27 +517,50 @@ function bestParams(best: BestConfig[], config: ExperimentConfig): Record<string
   return out;
 }
 
+/** A trial's identity and outcome status, as written to trials.json and read back by reports. */
+export interface TrialRecord {
+  index: number;
+  hash: string;
+  role: 'search' | 'final';
+  entry: number;
+  label: string;
+  model: string;
+  task: 'rating' | 'ranking';
+  config: number;
+  split: string;
+  validation: string | null;
+  searched: Record<string, ParamValue>;
+  params: Record<string, ParamValue>;
+  runId: string | null;
+  status: TrialStatus;
+}
+
+/** The TrialRecord fields of a trial (drops everything else it carries). */
+export function trialRecord(t: TrialRecord): TrialRecord {
+  return {
+    index: t.index,
+    hash: t.hash,
+    role: t.role,
+    entry: t.entry,
+    label: t.label,
+    model: t.model,
+    task: t.task,
+    config: t.config,
+    split: t.split,
+    validation: t.validation,
+    searched: t.searched,
+    params: t.params,
+    runId: t.runId,
+    status: t.status,
+  };
+}
+
 /** What the report loader needs to rebuild everything from MLflow: the trials in plan order. */
 export interface TrialsFile {
   version: 1;
   configSha256: string;
   datasetSha256: string | null;
-  trials: Array<{
-    index: number;
-    hash: string;
-    role: 'search' | 'final';
-    entry: number;
-    label: string;
-    model: string;
-    task: 'rating' | 'ranking';
-    config: number;
-    split: string;
-    validation: string | null;
-    searched: Record<string, ParamValue>;
-    params: Record<string, ParamValue>;
-    runId: string | null;
-    status: TrialStatus;
-  }>;
+  trials: TrialRecord[];
 }
 
 function trialsJson(results: TrialResult[], source: ConfigSource, dataSha: string | null): string {
@@ -545,22 +568,7 @@ function trialsJson(results: TrialResult[], source: ConfigSource, dataSha: strin
     version: 1,
     configSha256: source.sha256,
     datasetSha256: dataSha,
-    trials: results.map((r) => ({
-      index: r.index,
-      hash: r.hash,
-      role: r.role,
-      entry: r.entry,
-      label: r.label,
-      model: r.model,
-      task: r.task,
-      config: r.config,
-      split: r.split,
-      validation: r.validation,
-      searched: r.searched,
-      params: r.params,
-      runId: r.runId,
-      status: r.status,
-    })),
+    trials: results.map(trialRecord),
   };
   return `${JSON.stringify(file, null, 1)}\n`;
 }
