@@ -1,8 +1,7 @@
 /**
  * Shared pieces of the implicit-feedback benchmarks: data + split, a files-on-disk exchange with the Python
- * peer (raw little-endian arrays + JSON), full-ranking metrics at K (implicit's definitions of NDCG and MAP,
- * plus per-user precision and recall), and timing helpers.
- * TODO(eval): switch to lib/eval/protocols.ts once the evaluation engineer's full-ranking protocol lands.
+ * peer (raw little-endian arrays + JSON), full-ranking metrics at K from lib/eval (implicit's definitions of
+ * NDCG and MAP, per-user precision and recall), and timing helpers.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +10,7 @@ import type { SparseMatrix } from '../lib/compute/sparse';
 import type { Interactions } from '../lib/data/interactions';
 import { loadRatings } from '../lib/data/load';
 import { makeSplit } from '../lib/data/split';
+import { type ListMetric, listMetric, type RankedLists } from '../lib/eval/metrics';
 import type { Recommender } from '../lib/models/recommender';
 import { projectRoot, venvBin } from '../lib/util/project';
 
@@ -53,48 +53,37 @@ export function rankingMetrics(model: Recommender, test: Interactions, k = 10): 
   return metricsOfLists(lists, indptr, indices, k);
 }
 
+/**
+ * P@k, R@k, NDCG@k and MAP@k (implicit's definitions, as lib/eval implements them) over the users with
+ * held-out items; every held-out item is relevant.
+ */
 export function metricsOfLists(
   lists: Int32Array[],
   indptr: Int32Array,
   indices: Int32Array,
   k: number,
 ): RankingMetrics {
-  const nUsers = indptr.length - 1;
-  const discount = Array.from({ length: k }, (_, j) => 1 / Math.log2(j + 2));
-  let p = 0;
-  let r = 0;
-  let ndcg = 0;
-  let map = 0;
-  let users = 0;
-  for (let u = 0; u < nUsers; u++) {
-    const n = indptr[u + 1]! - indptr[u]!;
-    if (n === 0) continue;
-    const relevant = new Set(indices.subarray(indptr[u]!, indptr[u + 1]!));
-    const list = lists[u]!;
-    let hits = 0;
-    let dcg = 0;
-    let ap = 0;
-    for (let j = 0; j < Math.min(k, list.length); j++) {
-      if (relevant.has(list[j]!)) {
-        hits++;
-        dcg += discount[j]!;
-        ap += hits / (j + 1);
-      }
-    }
-    let idcg = 0;
-    for (let j = 0; j < Math.min(k, n); j++) idcg += discount[j]!;
-    p += hits / k;
-    r += hits / n;
-    ndcg += dcg / idcg;
-    map += ap / Math.min(k, n);
-    users++;
-  }
+  const users: number[] = [];
+  for (let u = 0; u < indptr.length - 1; u++) if (indptr[u + 1]! > indptr[u]!) users.push(u);
+  const ranked: RankedLists = {
+    users: Int32Array.from(users),
+    k,
+    items: new Int32Array(users.length * k),
+    counts: new Int32Array(users.length),
+  };
+  users.forEach((u, r) => {
+    const list = lists[u]!.subarray(0, k);
+    ranked.items.set(list, r * k);
+    ranked.counts[r] = list.length;
+  });
+  const relevant = { indptr, indices };
+  const mean = (metric: ListMetric) => listMetric(`${metric}@${k}`, metric, k, ranked, relevant).mean;
   return {
-    'precision@10': p / users,
-    'recall@10': r / users,
-    'ndcg@10': ndcg / users,
-    'map@10': map / users,
-    users,
+    'precision@10': mean('precision'),
+    'recall@10': mean('recall'),
+    'ndcg@10': mean('ndcg'),
+    'map@10': mean('map'),
+    users: users.length,
   };
 }
 
