@@ -255,40 +255,49 @@ export function sgdEpochSerial(st: SgdState, epoch: number): void {
   for (let s = 0; s < B; s++) for (let a = 0; a < B; a++) runBlock(st, epoch, stratumBlock(B, s, a));
 }
 
-/** Control words of the parallel epoch: per stratum a "next block" counter and an arrival counter. */
-export function epochControl(blocks: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(blocks * 2 * 4));
+/** Control words of parallel epochs: per (epoch, stratum) a "next block" counter and an arrival counter. */
+export function epochControl(blocks: number, epochs = 1): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(epochs * blocks * 2 * 4));
 }
 
 export interface SgdEpochTask {
   state: SgdState;
-  epoch: number;
+  /** Epochs firstEpoch .. firstEpoch + epochs - 1 run in this task. */
+  firstEpoch: number;
+  epochs: number;
   threads: number;
   control: Int32Array;
 }
 
+/** Spins this many polls before sleeping at a barrier: a futex wake-up costs more than a short stratum. */
+const BARRIER_SPINS = 20000;
+
 /**
- * Worker task: one epoch shared by `threads` workers. Within a stratum each worker takes the next free block
+ * Worker task: epochs shared by `threads` workers. Within a stratum each worker takes the next free block
  * (any worker may take any block: blocks of a stratum are independent); a barrier closes each stratum.
  */
 export function sgdEpochWorker(task: SgdEpochTask): number {
-  const { state: st, epoch, threads, control } = task;
+  const { state: st, firstEpoch, epochs, threads, control } = task;
   const B = st.blocks;
   let done = 0;
-  for (let s = 0; s < B; s++) {
-    for (;;) {
-      const a = Atomics.add(control, 2 * s, 1);
-      if (a >= B) break;
-      runBlock(st, epoch, stratumBlock(B, s, a));
-      done++;
-    }
-    const arrived = Atomics.add(control, 2 * s + 1, 1) + 1;
-    if (arrived === threads) Atomics.notify(control, 2 * s + 1);
-    else {
+  for (let e = 0; e < epochs; e++) {
+    for (let s = 0; s < B; s++) {
+      const slot = 2 * (e * B + s);
       for (;;) {
-        const seen = Atomics.load(control, 2 * s + 1);
-        if (seen >= threads) break;
-        Atomics.wait(control, 2 * s + 1, seen);
+        const a = Atomics.add(control, slot, 1);
+        if (a >= B) break;
+        runBlock(st, firstEpoch + e, stratumBlock(B, s, a));
+        done++;
+      }
+      const arrived = Atomics.add(control, slot + 1, 1) + 1;
+      if (arrived === threads) Atomics.notify(control, slot + 1);
+      else {
+        let spins = 0;
+        for (;;) {
+          const seen = Atomics.load(control, slot + 1);
+          if (seen >= threads) break;
+          if (++spins > BARRIER_SPINS) Atomics.wait(control, slot + 1, seen);
+        }
       }
     }
   }

@@ -249,19 +249,26 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
     this.mean = train.mean();
     [this.low, this.high] = ratingRange(train.ratings);
     const rng = new Rng(p.seed);
-    const P = withStride(initFactors(rng, train.nUsers * k, p.initMean, p.initStd), k, stride, f32);
-    const Q = withStride(initFactors(rng, train.nItems * k, p.initMean, p.initStd), k, stride, f32);
     const userCounts = train.userCounts();
     const itemCounts = train.itemCounts();
+    const userGroup = balancedGroups(userCounts, B, Rng.derive(p.seed, -1));
+    const itemGroup = balancedGroups(itemCounts, B, Rng.derive(p.seed, -2));
+    // Rows are stored group by group, so the threads of a stratum write disjoint memory ranges: with rows in
+    // id order, neighbouring biases and row edges of different groups share cache lines and two threads ran
+    // slower than one. The visiting order, hence every number, is the same as in id order.
+    const userRows = groupedOrder(userGroup, B);
+    const itemRows = groupedOrder(itemGroup, B);
+    const P = permuteRows(initFactors(rng, train.nUsers * k, p.initMean, p.initStd), k, stride, userRows.row, f32);
+    const Q = permuteRows(initFactors(rng, train.nItems * k, p.initMean, p.initStd), k, stride, itemRows.row, f32);
     // Rows without training ratings are never updated; zero makes them exactly "unknown" (as in Surprise).
-    zeroUnknown(P, null, userCounts, stride);
-    zeroUnknown(Q, null, itemCounts, stride);
+    zeroUnknown(P, null, permuteCounts(userCounts, userRows.row), stride);
+    zeroUnknown(Q, null, permuteCounts(itemCounts, itemRows.row), stride);
     const layout = blockLayout(
-      train.users,
-      train.items,
+      mapIndices(train.users, userRows.row),
+      mapIndices(train.items, itemRows.row),
       train.ratings,
-      balancedGroups(userCounts, B, Rng.derive(p.seed, -1)),
-      balancedGroups(itemCounts, B, Rng.derive(p.seed, -2)),
+      userRows.group,
+      itemRows.group,
       B,
       { int32: i32, float32: f32 },
     );
@@ -281,23 +288,26 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
       rates: resolveRates(p),
       wasm: module && arena ? { module, memory: arena.memory } : null,
     };
-    this.userBias = st.userBias;
-    this.itemBias = st.itemBias;
     const publish = () => {
-      this.userFactors = withStride(P, stride, k, (n) => new Float32Array(n));
-      this.itemFactors = withStride(Q, stride, k, (n) => new Float32Array(n));
+      this.userFactors = unpermuteRows(P, stride, k, userRows.row);
+      this.itemFactors = unpermuteRows(Q, stride, k, itemRows.row);
+      this.userBias = unpermuteValues(st.userBias, userRows.row);
+      this.itemBias = unpermuteValues(st.itemBias, itemRows.row);
     };
     const pool = parallel ? workerPool(threads) : null;
     const task = { module: SGD_TASK_MODULE, fn: 'sgdEpochWorker' };
-    for (let epoch = 0; epoch < p.epochs; epoch++) {
+    // Without per-epoch reports or a stop signal, the workers run every epoch in one task (no round trips).
+    const epochsPerTask = options.onEpoch || options.signal ? 1 : p.epochs;
+    for (let epoch = 0; epoch < p.epochs; epoch += epochsPerTask) {
       throwIfAborted(options.signal, `${this.name} training`);
       const started = performance.now();
       if (pool) {
-        const control = epochControl(B);
+        const control = epochControl(B, epochsPerTask);
         const payloads: SgdEpochTask[] = [];
-        for (let t = 0; t < threads; t++) payloads.push({ state: st, epoch, threads, control });
+        for (let t = 0; t < threads; t++)
+          payloads.push({ state: st, firstEpoch: epoch, epochs: epochsPerTask, threads, control });
         await pool.map(task, payloads);
-      } else sgdEpochSerial(st, epoch);
+      } else for (let e = epoch; e < epoch + epochsPerTask; e++) sgdEpochSerial(st, e);
       if (options.onEpoch) {
         let sse = 0;
         for (let b = 0; b < B * B; b++) sse += st.blockSse[b]!;
@@ -314,10 +324,8 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
       }
       if (options.signal) await new Promise((r) => setImmediate(r));
     }
-    // own (non-shared, k-strided) copies for the fitted model
+    // own (non-shared, k-strided, id-ordered) copies for the fitted model
     publish();
-    this.userBias = Float64Array.from(st.userBias);
-    this.itemBias = Float64Array.from(st.itemBias);
   }
 }
 
@@ -328,21 +336,56 @@ function initFactors(rng: Rng, n: number, mean: number, std: number): Float32Arr
   return a;
 }
 
-/** Copies rows of `from` columns into rows of `to` columns (zero padding or truncation) in fresh memory. */
-function withStride(
+/** A storage order of rows by group: `row[id]` is the row of id (groups contiguous, ids ascending inside). */
+function groupedOrder(groupOf: Int32Array, groups: number): { row: Int32Array; group: Int32Array } {
+  const start = new Int32Array(groups + 1);
+  for (let r = 0; r < groupOf.length; r++) start[groupOf[r]! + 1]!++;
+  for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
+  const row = new Int32Array(groupOf.length);
+  const group = new Int32Array(groupOf.length);
+  for (let r = 0; r < groupOf.length; r++) {
+    const at = start[groupOf[r]!]!++;
+    row[r] = at;
+    group[at] = groupOf[r]!;
+  }
+  return { row, group };
+}
+
+/** Rows of `from` columns in id order → rows of `to` columns (zero padded) in storage order. */
+function permuteRows(
   a: Float32Array,
   from: number,
   to: number,
+  row: Int32Array,
   alloc: (n: number) => Float32Array,
 ): Float32Array {
-  const rows = a.length / from;
-  const out = alloc(rows * to);
-  if (from === to) {
-    out.set(a);
-    return out;
-  }
-  const w = Math.min(from, to);
-  for (let r = 0; r < rows; r++) out.set(a.subarray(r * from, r * from + w), r * to);
+  const out = alloc(row.length * to);
+  for (let r = 0; r < row.length; r++) out.set(a.subarray(r * from, (r + 1) * from), row[r]! * to);
+  return out;
+}
+
+/** The inverse of `permuteRows`: storage order with `from` columns → id order with `to` columns, fresh memory. */
+function unpermuteRows(a: Float32Array, from: number, to: number, row: Int32Array): Float32Array {
+  const out = new Float32Array(row.length * to);
+  for (let r = 0; r < row.length; r++) out.set(a.subarray(row[r]! * from, row[r]! * from + to), r * to);
+  return out;
+}
+
+function unpermuteValues(a: Float64Array, row: Int32Array): Float64Array {
+  const out = new Float64Array(row.length);
+  for (let r = 0; r < row.length; r++) out[r] = a[row[r]!]!;
+  return out;
+}
+
+function permuteCounts(counts: Int32Array, row: Int32Array): Int32Array {
+  const out = new Int32Array(counts.length);
+  for (let r = 0; r < row.length; r++) out[row[r]!] = counts[r]!;
+  return out;
+}
+
+function mapIndices(ids: Int32Array, row: Int32Array): Int32Array {
+  const out = new Int32Array(ids.length);
+  for (let n = 0; n < ids.length; n++) out[n] = row[ids[n]!]!;
   return out;
 }
 

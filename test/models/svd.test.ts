@@ -189,6 +189,13 @@ describe('svd model', () => {
       Buffer.from(two.parameters.itemFactors.buffer).equals(Buffer.from(one.parameters.itemFactors.buffer)),
     ).toBe(true);
     expect(Array.from(two.parameters.itemBias)).toEqual(Array.from(one.parameters.itemBias));
+    // with per-epoch reports the workers get one task per epoch instead of one for all: same numbers
+    const stepped = new SvdModel({ factors: 16, epochs: 4, seed: 3 });
+    await stepped.fit(data, { threads: 2, onEpoch: () => {} });
+    expect(
+      Buffer.from(stepped.parameters.itemFactors.buffer).equals(Buffer.from(one.parameters.itemFactors.buffer)),
+    ).toBe(true);
+    expect(Array.from(stepped.parameters.userBias)).toEqual(Array.from(one.parameters.userBias));
     const other = new SvdModel({ factors: 16, epochs: 4, seed: 4 });
     await other.fit(data);
     expect(other.parameters.userFactors[0]).not.toBe(one.parameters.userFactors[0]);
