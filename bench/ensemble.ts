@@ -19,6 +19,7 @@ import { evaluateRatings } from '../lib/eval/rating';
 import type { EnsembleModel, MemberSpec } from '../lib/models/ensemble';
 import { createModel } from '../lib/models/registry';
 import { ModelInputs } from '../lib/workflows/model-inputs';
+import { loadNote } from './machine';
 
 const DATA_DIR = resolve(process.env.REELAB_DATA_DIR ?? join(__dirname, '..', '..', 'shared', 'datasets'));
 const args = process.argv.slice(2);
@@ -238,7 +239,7 @@ async function main() {
     '',
     `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}.`,
     `Date: ${started.toISOString()}. Load average (1 min) at start ${load[0]!.toFixed(1)}, at end ${loadAfter[0]!.toFixed(1)} ` +
-      '(other engineers were running work at the same time: fit seconds are indicative only).',
+      `(${loadNote(loadAfter[0]!)}).`,
     '',
     `Command: \`npx tsx bench/ensemble.ts ${args.join(' ')}\`. Seed 42 for splits, validation slices and models; 2 threads.`,
     "Weights are learned on the ensemble's own validation slice (10 % of each user's training ratings), members are then",

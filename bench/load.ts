@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { FEATURES_MARKER, formatMarkdown } from './load-common';
+import { loadNote } from './machine';
 
 interface Measure {
   seconds: number;
@@ -194,7 +195,7 @@ async function main(): Promise<void> {
     '',
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}`,
-    `- Load average (1/5/15 min) before: ${load0.map((x) => x.toFixed(2)).join(' / ')}, after: ${load1.map((x) => x.toFixed(2)).join(' / ')} (other engineers share the 2 cores)`,
+    `- Load average (1/5/15 min) before: ${load0.map((x) => x.toFixed(2)).join(' / ')}, after: ${load1.map((x) => x.toFixed(2)).join(' / ')} (${loadNote(load1[0]!)})`,
     `- File: synthetic (seed 42), ${rows.toLocaleString('en-US')} ratings, ml-32m format (header, CRLF), ${file.replace(`${root}/`, '')}`,
     `- Command: \`npx tsx bench/load.ts --ratings ${ratings} --repeats ${repeats}\` (each run in a fresh child process; peer: \`.venv/bin/python bench/py/load.py <file> ${repeats}\`)`,
     `- Median of ${repeats}; "RSS/rating once loaded" = (RSS after the load and a full GC − RSS before the load) / ratings; peak = getrusage maxrss of the whole process / ratings.`,

@@ -27,6 +27,7 @@ import { evaluateModel, heldOutRelevance } from '../lib/eval/protocols';
 import type { FactorScorer, Recommender } from '../lib/models/recommender';
 import { projectRoot, venvBin } from '../lib/util/project';
 import { Rng } from '../lib/util/rng';
+import { loadNote } from './machine';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -278,7 +279,7 @@ function report(
   lines.push(`- Machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores, Node ${process.version}`);
   lines.push(
     `- Load average (1/5/15 min) before: ${loads(load0)}, after: ${loads(load1)} ` +
-      "(2 cores shared with other engineers' jobs: wall-clock rates mostly measure the share each side got)",
+      `(${loadNote(load1[0]!)})`,
   );
   lines.push(
     `- Data: generateSynthetic({ratings: ${RATINGS}, users: ${USERS}, items: ${ITEMS}, seed: ${SEED}}), split random:0.2 → ` +

@@ -12,6 +12,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { train } from '../lib/workflows/train';
+import { loadNote } from './machine';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -165,10 +166,7 @@ async function main(): Promise<void> {
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}.
 Date: ${new Date().toISOString().slice(0, 10)}. Load average at the end of the run: ${loadavg()
     .map((l) => l.toFixed(1))
-    .join(
-      ' / ',
-    )} (1/5/15 min) — **other engineers' jobs were running on the same 2 cores**, so the numbers are
-lower bounds; re-run on a quiet machine with the command below.
+    .join(' / ')} (1/5/15 min): ${loadNote(loadavg()[0]!)}.
 
 ## Load test (autocannon, loopback)
 

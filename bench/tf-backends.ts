@@ -22,6 +22,7 @@ import { HybridNnModel } from '../lib/models/hybrid-nn';
 import type { FactorScorer } from '../lib/models/recommender';
 import { projectRoot, venvBin } from '../lib/util/project';
 import { Rng } from '../lib/util/rng';
+import { loadNote } from './machine';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${peak.model}, ${peak.cores} cores, Node ${process.version}`,
     `- Peak estimate: ${peak.gflops.toFixed(0)} GFLOP/s float32 = ${peak.method}`,
-    `- Load average (1/5/15 min) before: ${load0.map((x) => x.toFixed(2)).join(' / ')}, after: ${load1.map((x) => x.toFixed(2)).join(' / ')} (other engineers' jobs share the 2 cores)`,
+    `- Load average (1/5/15 min) before: ${load0.map((x) => x.toFixed(2)).join(' / ')}, after: ${load1.map((x) => x.toFixed(2)).join(' / ')} (${loadNote(load1[0]!)})`,
     `- Command: \`npx tsx bench/tf-backends.ts --repeats ${repeats}\``,
     '- matMul: median of 5 products of random n×n float32 matrices after 2 warm-ups, including the read-back of the',
     '  result; GFLOP/s = 2n³ / time.',

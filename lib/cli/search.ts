@@ -3,6 +3,7 @@ import { planSearch } from '../search/plan';
 import type { SearchResult } from '../search/runner';
 import { connectTracking } from '../tracking/connect';
 import { ConfigError } from '../util/errors';
+import { describeParams } from '../util/params-text';
 import { resolveConfig, searchWithReport } from '../workflows/search';
 import { action, note, printResult } from './output';
 
@@ -65,11 +66,7 @@ export function humanSummary(s: ReturnType<typeof searchSummary>): string {
   ];
   for (const b of s.best)
     lines.push(
-      `  ${b.label}: ${s.select} ${b.score === null ? 'failed' : b.score.toFixed(4)} with ${
-        Object.entries(b.params)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ') || 'defaults'
-      }`,
+      `  ${b.label}: ${s.select} ${b.score === null ? 'failed' : b.score.toFixed(4)} with ${describeParams(b.params)}`,
     );
   return lines.join('\n');
 }

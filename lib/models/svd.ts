@@ -258,8 +258,20 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
     // slower than one. The visiting order, hence every number, is the same as in id order.
     const userRows = groupedOrder(userGroup, B);
     const itemRows = groupedOrder(itemGroup, B);
-    const P = permuteRows(initFactors(rng, train.nUsers * k, p.initMean, p.initStd), k, stride, userRows.row, f32);
-    const Q = permuteRows(initFactors(rng, train.nItems * k, p.initMean, p.initStd), k, stride, itemRows.row, f32);
+    const P = permuteRows(
+      initFactors(rng, train.nUsers * k, p.initMean, p.initStd),
+      k,
+      stride,
+      userRows.row,
+      f32,
+    );
+    const Q = permuteRows(
+      initFactors(rng, train.nItems * k, p.initMean, p.initStd),
+      k,
+      stride,
+      itemRows.row,
+      f32,
+    );
     // Rows without training ratings are never updated; zero makes them exactly "unknown" (as in Surprise).
     zeroUnknown(P, null, permuteCounts(userCounts, userRows.row), stride);
     zeroUnknown(Q, null, permuteCounts(itemCounts, itemRows.row), stride);

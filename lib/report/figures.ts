@@ -3,6 +3,8 @@
  * leaderboards with confidence intervals, learning curves, and per searched model the configurations' curves,
  * parameter-vs-metric scatters and parallel coordinates. Each figure has a stable id (its name in the report).
  */
+
+import { describeParams } from '../util/params-text';
 import {
   type CurveSeries,
   leaderboardFigure,
@@ -129,7 +131,11 @@ export function reportFigures(model: ReportModel): NamedFigure[] {
       const curves = t ? data.curves[String(t.index)] : undefined;
       const s = curves?.[watched] ?? curves?.validation_rmse ?? curves?.loss;
       if (s && s.values.length > 1)
-        series.push({ name: `#${row.config} ${describe(row.searched)}`, values: s.values, steps: s.steps });
+        series.push({
+          name: `#${row.config} ${describeParams(row.searched)}`,
+          values: s.values,
+          steps: s.steps,
+        });
     }
     if (series.length > 0) {
       const name = CURVE_NAMES[watched] ?? watched;
@@ -142,7 +148,11 @@ export function reportFigures(model: ReportModel): NamedFigure[] {
     }
     const points: SearchPoint[] = rows
       .filter((r) => r.score !== null)
-      .map((r) => ({ params: r.searched, value: r.score!, label: `#${r.config} ${describe(r.searched)}` }));
+      .map((r) => ({
+        params: r.searched,
+        value: r.score!,
+        label: `#${r.config} ${describeParams(r.searched)}`,
+      }));
     const params = Object.keys(rows[0]!.searched).filter(
       (p) => new Set(rows.map((r) => String(r.searched[p]))).size > 1,
     );
@@ -173,9 +183,4 @@ export function reportFigures(model: ReportModel): NamedFigure[] {
       });
   }
   return out;
-}
-
-export function describe(searched: Record<string, unknown>): string {
-  const parts = Object.entries(searched).map(([k, v]) => `${k}=${v}`);
-  return parts.length ? parts.join(' ') : 'defaults';
 }

@@ -7,10 +7,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentConfig } from '../config/schema';
+import { describeParams, paramText } from '../util/params-text';
 import type { ReportData, ReportTrial } from './data';
 import { describeSplit } from './describe';
 import { type Block, type ReportDocument, renderHtml, renderMarkdown } from './document';
-import { describe, type NamedFigure, reportFigures } from './figures';
+import { type NamedFigure, reportFigures } from './figures';
 import { buildReportModel, type Interval, type LeaderboardRow, type ReportModel } from './stats';
 
 export interface RenderedReport {
@@ -37,10 +38,6 @@ function fmtInterval(v: Interval | undefined): string {
   if (!v) return '—';
   if (v.lower === null || v.upper === null) return fmt(v.value);
   return `${fmt(v.value)} [${fmt(v.lower)}, ${fmt(v.upper)}]`;
-}
-
-function fmtParam(v: unknown): string {
-  return v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 function short(hash: string | null): string {
@@ -219,11 +216,7 @@ function leaderboardBlocks(model: ReportModel): Block[] {
     rows: model.leaderboard.map((r) => [
       r.label,
       `\`${r.model}\``,
-      Object.keys(r.given).length
-        ? Object.entries(r.given)
-            .map(([k, v]) => `${k}=${fmtParam(v)}`)
-            .join(', ')
-        : 'registry defaults',
+      describeParams(r.given, ', ', 'registry defaults'),
       r.epochs.length ? r.epochs.join(', ') : '—',
     ]),
   });
@@ -303,7 +296,7 @@ function searchBlocks(model: ReportModel): Block[] {
       header,
       rows: rows.map((r) => [
         String(r.config),
-        ...params.map((p) => fmtParam(r.searched[p])),
+        ...params.map((p) => paramText(r.searched[p])),
         fmt(r.score),
         fmt(r.sd),
         String(r.n),
@@ -335,7 +328,9 @@ function runBlocks(model: ReportModel): Block[] {
     rows: data.trials.map((t: ReportTrial) => [
       String(t.index),
       t.label,
-      t.role === 'final' ? `#${t.config} ${describe(t.searched)}` : `#${t.config} ${describe(t.searched)}`,
+      t.role === 'final'
+        ? `#${t.config} ${describeParams(t.searched)}`
+        : `#${t.config} ${describeParams(t.searched)}`,
       t.split,
       t.validation ?? '—',
       t.role,

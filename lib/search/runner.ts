@@ -17,6 +17,7 @@ import type { MlflowClient, MlflowRun } from '../tracking/mlflow-client';
 import { type RunContext, type RunSource, startRun } from '../tracking/run';
 import { AbortedError, errorMessage } from '../util/errors';
 import { sha256FileCached } from '../util/hash';
+import { describeParams } from '../util/params-text';
 import { type ProgressOutput, progress } from '../util/progress';
 import { canonicalJson, sha256Hex } from './hash';
 import {
@@ -132,11 +133,6 @@ function trialRunName(t: PlannedTrial): string {
 
 function metricsOf(run: MlflowRun): Record<string, number> {
   return Object.fromEntries((run.data.metrics ?? []).map((m) => [m.key, m.value]));
-}
-
-function describeSearched(searched: Record<string, ParamValue>): string {
-  const parts = Object.entries(searched).map(([k, v]) => `${k}=${v}`);
-  return parts.length ? parts.join(' ') : 'defaults';
 }
 
 /** Runs (or resumes) the search an experiment config describes. */
@@ -266,7 +262,7 @@ export async function runSearch(
         const v = r.metrics[key];
         if (v === undefined || !Number.isFinite(v)) return;
         if (!best || (config.select.goal === 'min' ? v < best.value : v > best.value))
-          best = { value: v, what: `${r.label} ${describeSearched(r.searched)}` };
+          best = { value: v, what: `${r.label} ${describeParams(r.searched)}` };
       }
       const detail = () => {
         const b = best as { value: number; what: string } | null;

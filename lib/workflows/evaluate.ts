@@ -52,6 +52,8 @@ export interface EvaluateResult {
   testRatings: number;
   /** MLflow run id when the run was tracked. */
   runId: string | null;
+  /** The run's page in the MLflow UI when the run was tracked. */
+  runUrl: string | null;
   /** Labels of the protocols that produced `metrics`, comma-separated (e.g. "rating,full"). */
   protocol: string;
   /** Relevance threshold of the ranking metrics (null: every held-out interaction relevant). */
@@ -199,6 +201,10 @@ export async function evaluate(request: EvaluateRequest): Promise<EvaluateResult
       trainRatings: split.train.size,
       testRatings: split.test.size,
       runId: run?.runId ?? null,
+      runUrl:
+        run?.runId && run.experimentId && request.tracking
+          ? `${request.tracking.trackingUri}/#/experiments/${run.experimentId}/runs/${run.runId}`
+          : null,
       protocol: results.map((r) => r.protocol).join(','),
       relevance: protocols.length > 0 ? relevance : null,
       evaluation: results.map(summarise),

@@ -39,7 +39,7 @@ const result = await rl.evaluate({
   sourceName: 'notebooks/00-quickstart.ipynb',
 });
 console.log(`RMSE on ${dataset} ${split}: ${result.metrics.rmse.toFixed(4)} (MAE ${result.metrics.mae.toFixed(4)})`);
-console.log(result.runId ? `MLflow run: ${tracking?.trackingUri}/#/experiments/${result.runId}` : 'not tracked');
+console.log(result.runUrl ? `MLflow run: ${result.runUrl}` : 'not tracked');
 // %% code
 rl.showFigure(
   rl.learningCurveFigure(

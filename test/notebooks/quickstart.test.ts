@@ -1,6 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import axios from 'axios';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { executeNotebook, notebookOutputs, notebookText } from '../../lib/notebooks/execute';
+import { findChromium } from '../../lib/viz/chromium';
 import { HAS_ML100K, realDataDir } from '../helpers/data';
 import { useMlflowServer } from '../helpers/mlflow';
 
@@ -52,5 +55,34 @@ describe.runIf(HAS_ML100K)('notebooks/00-quickstart.ipynb through the tslab kern
     expect(tags['reelab.source']).toBe('notebook');
     const loggedRmse = run.data.metrics.find((m: { key: string }) => m.key === 'rmse').value;
     expect(loggedRmse).toBeCloseTo(rmse, 4);
-  });
+
+    // The notebook prints the run's MLflow UI page; its "Model metrics" tab draws the per-epoch learning curve.
+    const history = await axios.get(`${server().url}/api/2.0/mlflow/metrics/get-history`, {
+      params: { run_id: run.info.run_id, metric_key: 'validation_rmse' },
+    });
+    const epochs = history.data.metrics.length as number;
+    expect(epochs).toBeGreaterThan(1);
+    const runUrl = /MLflow run: (\S+)/.exec(text)?.[1];
+    expect(runUrl).toBe(
+      `${server().url}/#/experiments/${exp.data.experiment.experiment_id}/runs/${run.info.run_id}`,
+    );
+    const executable = findChromium();
+    if (!executable) return; // setup-chromium.sh installs it; CI has it
+    const browser = await chromium.launch({ executablePath: executable, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      await page.goto(`${runUrl}/model-metrics`);
+      await page.getByPlaceholder('Search metric charts').fill('validation_rmse');
+      const plots = page.locator('.js-plotly-plot');
+      const points = page.locator('.js-plotly-plot .scatterlayer .point');
+      await expect
+        .poll(async () => [await plots.count(), await points.count()], { timeout: 60_000, interval: 500 })
+        .toEqual([1, epochs]);
+      expect(await page.textContent('body')).toContain('validation_rmse');
+      mkdirSync('test-artifacts/notebooks', { recursive: true });
+      await page.screenshot({ path: 'test-artifacts/notebooks/mlflow-ui-learning-curve.png' });
+    } finally {
+      await browser.close();
+    }
+  }, 600_000);
 });
