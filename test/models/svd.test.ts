@@ -193,7 +193,9 @@ describe('svd model', () => {
     const stepped = new SvdModel({ factors: 16, epochs: 4, seed: 3 });
     await stepped.fit(data, { threads: 2, onEpoch: () => {} });
     expect(
-      Buffer.from(stepped.parameters.itemFactors.buffer).equals(Buffer.from(one.parameters.itemFactors.buffer)),
+      Buffer.from(stepped.parameters.itemFactors.buffer).equals(
+        Buffer.from(one.parameters.itemFactors.buffer),
+      ),
     ).toBe(true);
     expect(Array.from(stepped.parameters.userBias)).toEqual(Array.from(one.parameters.userBias));
     const other = new SvdModel({ factors: 16, epochs: 4, seed: 4 });
