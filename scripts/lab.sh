@@ -5,4 +5,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
 export PATH="$root/node_modules/.bin:$PATH"
-exec .venv/bin/jupyter lab --ip 127.0.0.1 --notebook-dir "$root/notebooks" "$@"
+extra=()
+# Jupyter refuses to start as root (containers, CI) unless told it is intended.
+[ "$(id -u)" -ne 0 ] || extra+=(--allow-root)
+exec .venv/bin/jupyter lab --ip 127.0.0.1 --notebook-dir "$root/notebooks" "${extra[@]}" "$@"
