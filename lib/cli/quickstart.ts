@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { mlflowUiUrl } from '../tracking/run';
 import { quickstart } from '../workflows/quickstart';
 import { action, note, printResult, untilInterrupted } from './output';
 
@@ -17,7 +18,7 @@ export function registerQuickstartCommand(program: Command): void {
         const result = await quickstart({ dataDir: opts.dataDir, log: (l) => note(`[quickstart] ${l}`) });
         const { server, ...summary } = result;
         const experimentUrl = result.experimentId
-          ? `${result.trackingUri}/#/experiments/${result.experimentId}`
+          ? mlflowUiUrl(result.trackingUri, result.experimentId)
           : result.trackingUri;
         printResult({ ...summary, experimentUrl }, opts.json === true, () =>
           [

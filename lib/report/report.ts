@@ -328,9 +328,7 @@ function runBlocks(model: ReportModel): Block[] {
     rows: data.trials.map((t: ReportTrial) => [
       String(t.index),
       t.label,
-      t.role === 'final'
-        ? `#${t.config} ${describeParams(t.searched)}`
-        : `#${t.config} ${describeParams(t.searched)}`,
+      `#${t.config} ${describeParams(t.searched)}`,
       t.split,
       t.validation ?? '—',
       t.role,

@@ -94,6 +94,12 @@ const DEFAULT_RECOVER_MS = 5000;
  * when the server is unreachable everything goes to the outbox and is replayed later. End it with `end()`,
  * or let `withRun` do it.
  */
+/** The MLflow UI page of an experiment, or of one of its runs. */
+export function mlflowUiUrl(trackingUri: string, experimentId: string, runId?: string): string {
+  const experiment = `${trackingUri}/#/experiments/${experimentId}`;
+  return runId ? `${experiment}/runs/${runId}` : experiment;
+}
+
 export class RunContext {
   readonly runKey = randomUUID();
   readonly depth: number;
@@ -135,6 +141,11 @@ export class RunContext {
   }
   get experimentId(): string | null {
     return this.expId;
+  }
+  /** The run's page in the MLflow UI; null while the server has no id for it. */
+  get uiUrl(): string | null {
+    const id = this.runId;
+    return this.client && id && this.expId ? mlflowUiUrl(this.client.trackingUri, this.expId, id) : null;
   }
   get isOpen(): boolean {
     return this.state === 'open';

@@ -97,38 +97,19 @@ export class Rng {
 
   /** Fill with normal(mean, std) values. */
   fillNormal(out: Float32Array | Float64Array, mean = 0, std = 1): void {
-    // The same draws as calling normal() out.length times, with both Box-Muller values used in place and the
-    // generator state in locals (property traffic cost more than the arithmetic).
+    // The same draws as calling normal() out.length times, with both Box-Muller values used in place (no spare
+    // value stored between calls: that field write cost more than the arithmetic).
     let i = 0;
     if (this.spareNormal !== null && out.length > 0) out[i++] = this.normal(mean, std);
-    let a = this.a;
-    let b = this.b;
-    let c = this.c;
-    let d = this.d;
     const TWO_PI = 2 * Math.PI;
     for (; i + 1 < out.length; i += 2) {
       let u = 0;
-      let v = -1;
-      while (v < 0) {
-        const x = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
-        const t = (b << 9) >>> 0;
-        c ^= a;
-        d ^= b;
-        b ^= c;
-        a ^= d;
-        c ^= t;
-        d = rotl(d, 11);
-        if (u === 0) u = x / 4294967296;
-        else v = x / 4294967296;
-      }
+      while (u === 0) u = this.nextUint32() / 4294967296;
+      const v = this.nextUint32() / 4294967296;
       const r = Math.sqrt(-2 * Math.log(u));
       out[i] = mean + std * r * Math.cos(TWO_PI * v);
       out[i + 1] = mean + std * (r * Math.sin(TWO_PI * v));
     }
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
     if (i < out.length) out[i] = this.normal(mean, std);
   }
 }

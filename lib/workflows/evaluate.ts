@@ -201,10 +201,7 @@ export async function evaluate(request: EvaluateRequest): Promise<EvaluateResult
       trainRatings: split.train.size,
       testRatings: split.test.size,
       runId: run?.runId ?? null,
-      runUrl:
-        run?.runId && run.experimentId && request.tracking
-          ? `${request.tracking.trackingUri}/#/experiments/${run.experimentId}/runs/${run.runId}`
-          : null,
+      runUrl: run?.uiUrl ?? null,
       protocol: results.map((r) => r.protocol).join(','),
       relevance: protocols.length > 0 ? relevance : null,
       evaluation: results.map(summarise),
