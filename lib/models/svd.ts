@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fillNormalParallel } from '../compute/normals';
 import { workerPool } from '../compute/pool';
 import {
   balancedGroups,
@@ -217,9 +218,9 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
       throw new ConfigError('threads', `must be a positive integer, got ${threads}`);
     const parallel = threads > 1;
     const B = p.blocks;
-    const module = p.kernel === 'auto' ? await sgdKernelModule() : null;
     // The SIMD kernel needs rows of a multiple of 4 floats: pad with zero columns, which stay exactly zero
     // (their gradient is zero), so the model is the same k-factor model; rows are compacted after training.
+    const module = p.kernel === 'auto' ? await sgdKernelModule(Math.ceil(k / 4) * 4) : null;
     const stride = module ? Math.ceil(k / 4) * 4 : k;
     const arena = module
       ? new SgdArena(
@@ -258,20 +259,12 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
     // slower than one. The visiting order, hence every number, is the same as in id order.
     const userRows = groupedOrder(userGroup, B);
     const itemRows = groupedOrder(itemGroup, B);
-    const P = permuteRows(
-      initFactors(rng, train.nUsers * k, p.initMean, p.initStd),
-      k,
-      stride,
-      userRows.row,
-      f32,
-    );
-    const Q = permuteRows(
-      initFactors(rng, train.nItems * k, p.initMean, p.initStd),
-      k,
-      stride,
-      itemRows.row,
-      f32,
-    );
+    const pool = parallel ? workerPool(threads) : null;
+    // P's draws then Q's, from one stream (as two fillNormal calls would draw them).
+    const init = new Float32Array(new SharedArrayBuffer((train.nUsers + train.nItems) * k * 4));
+    await fillNormalParallel(rng, init, p.initMean, p.initStd, pool);
+    const P = permuteRows(init.subarray(0, train.nUsers * k), k, stride, userRows.row, f32);
+    const Q = permuteRows(init.subarray(train.nUsers * k), k, stride, itemRows.row, f32);
     // Rows without training ratings are never updated; zero makes them exactly "unknown" (as in Surprise).
     zeroUnknown(P, null, permuteCounts(userCounts, userRows.row), stride);
     zeroUnknown(Q, null, permuteCounts(itemCounts, itemRows.row), stride);
@@ -306,7 +299,6 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
       this.userBias = unpermuteValues(st.userBias, userRows.row);
       this.itemBias = unpermuteValues(st.itemBias, itemRows.row);
     };
-    const pool = parallel ? workerPool(threads) : null;
     const task = { module: SGD_TASK_MODULE, fn: 'sgdEpochWorker' };
     // Without per-epoch reports or a stop signal, the workers run every epoch in one task (no round trips).
     const epochsPerTask = options.onEpoch || options.signal ? 1 : p.epochs;
@@ -339,13 +331,6 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
     // own (non-shared, k-strided, id-ordered) copies for the fitted model
     publish();
   }
-}
-
-/** n normal draws (the same sequence whatever the kernel). */
-function initFactors(rng: Rng, n: number, mean: number, std: number): Float32Array {
-  const a = new Float32Array(n);
-  rng.fillNormal(a, mean, std);
-  return a;
 }
 
 /** A storage order of rows by group: `row[id]` is the row of id (groups contiguous, ids ascending inside). */
