@@ -3,7 +3,6 @@
  * with the same xoshiro128** stream as `Rng` (state handed over from JS), so a stratum draws exactly the
  * samples the JS kernel would; only the arithmetic differs (Float32 here, Float64 temporaries in JS).
  */
-import type { Rng } from '../util/rng';
 import { type WasmMemory, type WasmModule, wasmApi } from './ials-wasm';
 
 const WAT = `
@@ -217,12 +216,6 @@ export function bprKernelModule(): Promise<WasmModule | null> {
     }
   })();
   return compiled;
-}
-
-/** The four xoshiro128** state words of an `Rng` (its private fields a, b, c, d). */
-export function rngState(rng: Rng): [number, number, number, number] {
-  const s = rng as unknown as { a: number; b: number; c: number; d: number };
-  return [s.a | 0, s.b | 0, s.c | 0, s.d | 0];
 }
 
 export interface WasmBprPayload {

@@ -13,7 +13,7 @@
  * negative) pair keeps implicit's expected frequency, and no pair is excluded for good.
  */
 import { Rng } from '../util/rng';
-import { BPR_WASM_TASK_MODULE, rngState, type WasmBprPayload, wasmBprTask } from './bpr-wasm';
+import { BPR_WASM_TASK_MODULE, type WasmBprPayload, wasmBprTask } from './bpr-wasm';
 import type { WasmMemory, WasmModule } from './ials-wasm';
 import { workerPool } from './pool';
 import { balancedRanges, hasEntry, int32Array } from './sparse';
@@ -253,7 +253,7 @@ export async function bprEpoch(
         negativeRetries: p.negativeRetries,
         learningRate: p.learningRate,
         regularization: p.regularization,
-        state: rngState(Rng.derive(p.seed, p.stream)),
+        state: Rng.derive(p.seed, p.stream).stateWords(),
       }));
       results =
         o.threads <= 1

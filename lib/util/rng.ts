@@ -27,6 +27,12 @@ export class Rng {
     return new Rng((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca77)) >>> 0);
   }
 
+  /** The four xoshiro128** state words (int32), for kernels that continue this stream outside JS. */
+  stateWords(): [number, number, number, number] {
+    const st = this.state;
+    return [st[0]!, st[1]!, st[2]!, st[3]!];
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
     return xoshiroNext(this.state);
