@@ -20,8 +20,10 @@ export function interactionsFromRaw(raw: RawRatings, options: BuildOptions = {})
   const itemIds = options.itemIds ?? idMapOf(raw.items, raw.maxItem);
   remapInPlace(raw.users, userIds, raw, 'user', options.unknownContext);
   remapInPlace(raw.items, itemIds, raw, 'movie', options.unknownContext);
+  // Rows grouped by user (GroupLens' CSV order) keep only the row pointers: the users column is derived on use.
+  const userIndptr = groupedIndptr(raw.users, userIds.size);
   const interactions = new Interactions({
-    users: raw.users,
+    ...(userIndptr ? { userIndptr } : { users: raw.users }),
     items: raw.items,
     ratings: raw.ratings,
     timestamps: raw.timestamps,
@@ -31,6 +33,15 @@ export function interactionsFromRaw(raw: RawRatings, options: BuildOptions = {})
   });
   assertNoDuplicatePairs(interactions, raw.firstLine);
   return interactions;
+}
+
+/** Row pointers of a column of non-decreasing indices in 0..n-1, or null when it is not sorted. */
+function groupedIndptr(users: Int32Array, n: number): Int32Array | null {
+  for (let k = 1; k < users.length; k++) if (users[k]! < users[k - 1]!) return null;
+  const indptr = new Int32Array(n + 1);
+  for (let k = 0; k < users.length; k++) indptr[users[k]! + 1]!++;
+  for (let u = 0; u < n; u++) indptr[u + 1]! += indptr[u]!;
+  return indptr;
 }
 
 /** Distinct ids ascending: a presence table when the largest id is known and moderate, else a sort. */

@@ -10,7 +10,14 @@ export interface CompressedRows {
 }
 
 export interface InteractionsInit {
-  users: Int32Array;
+  /** User index of each row. May be omitted when `userIndptr` is given. */
+  users?: Int32Array;
+  /**
+   * Rows grouped by user, users ascending: user u's rows are userIndptr[u] .. userIndptr[u+1] (nUsers + 1
+   * entries). The users column is then derived from it on first use instead of being stored: 4 bytes per rating
+   * less for data loaded in GroupLens' order, and the by-user (CSR) layout needs no copy.
+   */
+  userIndptr?: Int32Array;
   items: Int32Array;
   ratings: Float32Array;
   timestamps?: Int32Array | null;
@@ -23,35 +30,57 @@ export interface InteractionsInit {
 /**
  * A set of (user, item, rating, timestamp) events on dense indices. Coordinate arrays keep the source order;
  * the by-user (CSR) and by-item (CSC) layouts are built on first use and cached. Train/test parts of a split
- * share the same id maps, so index u means the same user in both.
+ * share the same id maps, so index u means the same user in both. Data grouped by user (as GroupLens ships its
+ * CSV files) may be given by its row pointers (`userIndptr`); `users` is then materialised on first access.
  */
 export class Interactions {
-  readonly users: Int32Array;
+  /**
+   * User index of each row (derived from the row pointers on first use when built from them). An own,
+   * enumerable accessor, so that `{ ...interactions }` still carries the column.
+   */
+  declare readonly users: Int32Array;
   readonly items: Int32Array;
   readonly ratings: Float32Array;
   readonly timestamps: Int32Array | null;
   readonly userIds: IdMap;
   readonly itemIds: IdMap;
   readonly source: string;
+  private usersColumn: Int32Array | null;
+  private readonly userIndptr: Int32Array | null;
   private byUser: CompressedRows | null = null;
   private byItem: CompressedRows | null = null;
 
   constructor(init: InteractionsInit) {
-    const n = init.users.length;
+    const n = init.items.length;
     if (
-      init.items.length !== n ||
+      (init.users && init.users.length !== n) ||
       init.ratings.length !== n ||
       (init.timestamps && init.timestamps.length !== n)
     ) {
       throw new RangeError('Interactions: users, items, ratings and timestamps must have the same length');
     }
-    this.users = init.users;
+    if (!init.users && !init.userIndptr)
+      throw new RangeError('Interactions: give the users column or the by-user row pointers (userIndptr)');
+    if (init.userIndptr) checkIndptr(init.userIndptr, init.userIds.size, n);
+    this.usersColumn = init.users ?? null;
+    this.userIndptr = init.userIndptr ?? null;
+    Object.defineProperty(this, 'users', { enumerable: true, get: () => this.usersColumnOrDerived() });
     this.items = init.items;
     this.ratings = init.ratings;
     this.timestamps = init.timestamps ?? null;
     this.userIds = init.userIds;
     this.itemIds = init.itemIds;
     this.source = init.source ?? 'memory';
+  }
+
+  private usersColumnOrDerived(): Int32Array {
+    if (!this.usersColumn) {
+      const indptr = this.userIndptr!;
+      const users = new Int32Array(this.items.length);
+      for (let u = 0; u + 1 < indptr.length; u++) users.fill(u, indptr[u]!, indptr[u + 1]!);
+      this.usersColumn = users;
+    }
+    return this.usersColumn;
   }
 
   get nUsers(): number {
@@ -64,7 +93,7 @@ export class Interactions {
 
   /** Number of stored interactions. */
   get size(): number {
-    return this.users.length;
+    return this.items.length;
   }
 
   /** Fraction of the user × item matrix that is filled. */
@@ -74,7 +103,9 @@ export class Interactions {
 
   /** Rows grouped by user, items ascending within a user. */
   csr(): CompressedRows {
-    this.byUser ??= compress(this.users, this.items, this.ratings, this.nUsers, this.nItems);
+    this.byUser ??=
+      (this.userIndptr && groupedCsr(this.userIndptr, this.items, this.ratings)) ??
+      compress(this.users, this.items, this.ratings, this.nUsers, this.nItems);
     return this.byUser;
   }
 
@@ -92,7 +123,11 @@ export class Interactions {
 
   /** Number of interactions of each user. */
   userCounts(): Int32Array {
-    return countOf(this.users, this.nUsers);
+    const indptr = this.userIndptr ?? this.byUser?.indptr;
+    if (!indptr) return countOf(this.users, this.nUsers);
+    const counts = new Int32Array(this.nUsers);
+    for (let u = 0; u < counts.length; u++) counts[u] = indptr[u + 1]! - indptr[u]!;
+    return counts;
   }
 
   /** Number of interactions of each item. */
@@ -149,6 +184,20 @@ export class Interactions {
     }
     return Number.NaN;
   }
+}
+
+function checkIndptr(indptr: Int32Array, nUsers: number, n: number): void {
+  if (indptr.length !== nUsers + 1 || indptr[0] !== 0 || indptr[nUsers] !== n)
+    throw new RangeError(`Interactions: userIndptr must have ${nUsers + 1} entries from 0 to ${n}`);
+  for (let u = 0; u < nUsers; u++)
+    if (indptr[u + 1]! < indptr[u]!) throw new RangeError(`Interactions: userIndptr decreases at user ${u}`);
+}
+
+/** The CSR of rows already grouped by user, sharing the arrays, when items ascend within every user; else null. */
+function groupedCsr(indptr: Int32Array, items: Int32Array, values: Float32Array): CompressedRows | null {
+  for (let u = 0; u + 1 < indptr.length; u++)
+    for (let k = indptr[u]! + 1; k < indptr[u + 1]!; k++) if (items[k]! <= items[k - 1]!) return null;
+  return { indptr, indices: items, values, order: null };
 }
 
 function countOf(keys: Int32Array, n: number): Int32Array {

@@ -46,6 +46,17 @@ describe.runIf(HAS_ML_LATEST_SMALL)('ml-latest-small (real files)', () => {
     expect([s.ratingMin, s.ratingMax]).toEqual([0.5, 5]);
   });
 
+  it('loads the user-sorted ratings.csv as row pointers: the users column is derived, the CSR shares the items', () => {
+    const r = loadRatings('ml-latest-small', { dataDir });
+    expect(r.csr().indices).toBe(r.items);
+    expect(r.userCounts()[r.userIds.index(1)]).toBe(232);
+    expect(r.userIds.id(r.users[0]!)).toBe(1);
+    expect(r.userIds.id(r.users[r.size - 1]!)).toBe(610);
+    let sorted = true;
+    for (let k = 1; k < r.size; k++) if (r.users[k]! < r.users[k - 1]!) sorted = false;
+    expect(sorted).toBe(true);
+  });
+
   it('parses quoted titles with commas', () => {
     const movies = loadMovies('ml-latest-small', { dataDir });
     const m = movies.find((x) => x.movieId === 11);
