@@ -91,10 +91,52 @@ const LOOPED_UPDATE = `(local.set $f (i32.const 0))
               (f32x4.add (f32x4.mul (local.get $di) (local.get $b)) (f32x4.mul (local.get $ei) (local.get $a))))
             (local.set $f (i32.add (local.get $f) (i32.const 16)))
             (br $u4)))`;
+/**
+ * Fisher–Yates over ratings start..end of the (users, items, ratings) columns, drawing from the xoshiro128** state
+ * (s0..s3) exactly as lib/compute/sgd.ts `shuffleBlock` does in JS: the multiply-shift range reduction
+ * floor(x·n / 2^32) is exact there (x·n < 2^53), and is (x·n) >> 32 in i64 here, so both give the same order.
+ * Ratings are moved as their raw bits.
+ */
+const SHUFFLE_WAT = `
+  (func (export "shuffle_block")
+    (param $U i32) (param $I i32) (param $R i32) (param $start i32) (param $end i32)
+    (param $s0 i32) (param $s1 i32) (param $s2 i32) (param $s3 i32)
+    (local $p i32) (local $q i32) (local $m i32) (local $x i32) (local $t i32)
+    (local $pa i32) (local $qa i32) (local $tmp i32)
+    (local.set $p (i32.sub (local.get $end) (i32.const 1)))
+    (block $done
+      (loop $draws
+        (br_if $done (i32.le_s (local.get $p) (local.get $start)))
+        (local.set $m (i32.mul (local.get $s1) (i32.const 5)))
+        (local.set $x (i32.mul (i32.rotl (local.get $m) (i32.const 7)) (i32.const 9)))
+        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        (local.set $q (i32.add (local.get $start) (i32.wrap_i64 (i64.shr_u
+          (i64.mul (i64.extend_i32_u (local.get $x))
+                   (i64.extend_i32_u (i32.add (i32.sub (local.get $p) (local.get $start)) (i32.const 1))))
+          (i64.const 32)))))
+        (local.set $pa (i32.shl (local.get $p) (i32.const 2)))
+        (local.set $qa (i32.shl (local.get $q) (i32.const 2)))
+        ${['$U', '$I', '$R']
+          .map(
+            (col) => `(local.set $tmp (i32.load (i32.add (local.get ${col}) (local.get $pa))))
+        (i32.store (i32.add (local.get ${col}) (local.get $pa)) (i32.load (i32.add (local.get ${col}) (local.get $qa))))
+        (i32.store (i32.add (local.get ${col}) (local.get $qa)) (local.get $tmp))`,
+          )
+          .join('\n        ')}
+        (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+        (br $draws))))`;
+
 const WAT_TAIL = `
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $ratings)))
     (local.get $sse))
+${SHUFFLE_WAT}
 )
 `;
 
@@ -210,6 +252,7 @@ function unrolledWat(stride: number): string {
             (local.set $p (i32.add (local.get $p) (i32.const 1)))))
         (br $ratings)))
     (local.get $sse))
+${SHUFFLE_WAT}
 )
 `;
 }
@@ -307,21 +350,36 @@ export interface SgdWasm {
 }
 
 type SgdRangeFn = (...args: number[]) => number;
-const instances = new WeakMap<object, WeakMap<object, SgdRangeFn>>();
+type ShuffleFn = (...args: number[]) => void;
+interface SgdKernels {
+  range: SgdRangeFn;
+  shuffle: ShuffleFn;
+}
+const instances = new WeakMap<object, WeakMap<object, SgdKernels>>();
 
-/** The kernel bound to `wasm.memory` in this thread (instantiated once per thread, module and memory). */
-export function sgdRangeKernel(wasm: SgdWasm): SgdRangeFn {
+/** The kernels bound to `wasm.memory` in this thread (instantiated once per thread, module and memory). */
+function sgdKernels(wasm: SgdWasm): SgdKernels {
   let byMemory = instances.get(wasm.module);
   if (!byMemory) {
     byMemory = new WeakMap();
     instances.set(wasm.module, byMemory);
   }
   const key = wasm.memory.buffer as object;
-  let fn = byMemory.get(key);
-  if (!fn) {
-    const instance = new wasmApi!.Instance(wasm.module, { env: { mem: wasm.memory } });
-    fn = instance.exports.sgd_range as SgdRangeFn;
-    byMemory.set(key, fn);
+  let kernels = byMemory.get(key);
+  if (!kernels) {
+    const { exports } = new wasmApi!.Instance(wasm.module, { env: { mem: wasm.memory } });
+    kernels = { range: exports.sgd_range as SgdRangeFn, shuffle: exports.shuffle_block as ShuffleFn };
+    byMemory.set(key, kernels);
   }
-  return fn;
+  return kernels;
+}
+
+/** The SGD pass over a range of ratings, bound to `wasm.memory` in this thread. */
+export function sgdRangeKernel(wasm: SgdWasm): SgdRangeFn {
+  return sgdKernels(wasm).range;
+}
+
+/** The block shuffle (see SHUFFLE_WAT), bound to `wasm.memory` in this thread. */
+export function sgdShuffleKernel(wasm: SgdWasm): ShuffleFn {
+  return sgdKernels(wasm).shuffle;
 }

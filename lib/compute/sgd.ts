@@ -8,7 +8,7 @@
  * the thread count, so a seed gives bit-identical factors with 1 or N threads.
  */
 import { Rng } from '../util/rng';
-import { type SgdWasm, sgdRangeKernel } from './sgd-wasm';
+import { type SgdWasm, sgdRangeKernel, sgdShuffleKernel } from './sgd-wasm';
 
 /** Learning rates and regularisation per term (Surprise's lr_bu, lr_bi, lr_pu, lr_qi, reg_*). */
 export interface SgdRates {
@@ -103,7 +103,7 @@ export function stratumBlock(blocks: number, s: number, a: number): number {
 }
 
 /** Shuffles block `block`'s ratings in place (Fisher-Yates on the three parallel arrays) with its own stream. */
-function shuffleBlock(st: SgdState, epoch: number, block: number): void {
+export function shuffleBlock(st: SgdState, epoch: number, block: number): void {
   const start = st.blockPtr[block]!;
   const end = st.blockPtr[block + 1]!;
   if (end - start < 2) return;
@@ -112,14 +112,28 @@ function shuffleBlock(st: SgdState, epoch: number, block: number): void {
     for (let p = end - 1; p > start; p--) swap3(st, p, start + rng.int(p - start + 1));
     return;
   }
-  // The block's stream, seeded from its Rng, run inline: xoshiro128** on local state (the Rng method call per
-  // draw cost as much as the SGD updates); multiply-shift range reduction, exact in float64 below 2^21.
+  // The block's stream, seeded from its Rng, run inline on local state (the Rng method call per draw cost as
+  // much as the SGD updates), with multiply-shift range reduction, exact in float64 below 2^21 ratings.
   let s0 = rng.nextUint32() | 0;
   let s1 = rng.nextUint32() | 0;
   let s2 = rng.nextUint32() | 0;
   let s3 = rng.nextUint32() | 0;
   if ((s0 | s1 | s2 | s3) === 0) s3 = 1;
   const { users, items, ratings } = st;
+  if (st.wasm) {
+    sgdShuffleKernel(st.wasm)(
+      users.byteOffset,
+      items.byteOffset,
+      ratings.byteOffset,
+      start,
+      end,
+      s0,
+      s1,
+      s2,
+      s3,
+    );
+    return;
+  }
   for (let p = end - 1; p > start; p--) {
     const m = Math.imul(s1, 5);
     const x = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;

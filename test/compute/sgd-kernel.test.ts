@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type SgdState, sgdRange } from '../../lib/compute/sgd';
+import { type SgdState, sgdRange, shuffleBlock } from '../../lib/compute/sgd';
 import { SgdArena, sgdKernelModule } from '../../lib/compute/sgd-wasm';
 import { Rng } from '../../lib/util/rng';
 
@@ -90,6 +90,25 @@ describe('SGD WebAssembly kernels', () => {
     expect(sgdRange(a, 3, 120)).toBe(sgdRange(b, 3, 120));
     expect(Array.from(a.itemFactors)).toEqual(Array.from(b.itemFactors));
   });
+
+  for (const layout of ['unrolled', 'looped'] as const) {
+    it(`the ${layout} module's block shuffle gives the JS shuffle's order`, async () => {
+      const withWasm = state(await sgdKernelModule(8, layout), 8, 5);
+      const plain = { ...state(null, 8, 5), wasm: null } as SgdState;
+      const before = Array.from(withWasm.items);
+      // three blocks: an empty one, a single rating, and the rest (each from its own stream)
+      for (const st of [withWasm, plain]) {
+        Object.assign(st, { blockPtr: Int32Array.of(0, 0, 1, st.users.length), blocks: 1, seed: 11 });
+        for (let epoch = 0; epoch < 2; epoch++) for (let b = 0; b < 3; b++) shuffleBlock(st, epoch, b);
+      }
+      expect(Array.from(withWasm.users)).toEqual(Array.from(plain.users));
+      expect(Array.from(withWasm.items)).toEqual(Array.from(plain.items));
+      expect(Array.from(withWasm.ratings)).toEqual(Array.from(plain.ratings));
+      expect(Array.from(withWasm.items)).not.toEqual(before);
+      expect(withWasm.items[0]).toBe(before[0]);
+      expect([...withWasm.items].sort()).toEqual([...before].sort());
+    });
+  }
 
   it('rejects a stride that is not a positive multiple of 4', () => {
     expect(() => sgdKernelModule(6)).toThrow(/multiple of 4/);
