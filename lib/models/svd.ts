@@ -262,12 +262,8 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
     const pool = parallel ? workerPool(threads) : null;
     // P's draws then Q's, from one stream (as two fillNormal calls would draw them).
     const init = new Float32Array(new SharedArrayBuffer((train.nUsers + train.nItems) * k * 4));
-    await fillNormalParallel(rng, init, p.initMean, p.initStd, pool);
-    const P = permuteRows(init.subarray(0, train.nUsers * k), k, stride, userRows.row, f32);
-    const Q = permuteRows(init.subarray(train.nUsers * k), k, stride, itemRows.row, f32);
-    // Rows without training ratings are never updated; zero makes them exactly "unknown" (as in Surprise).
-    zeroUnknown(P, null, permuteCounts(userCounts, userRows.row), stride);
-    zeroUnknown(Q, null, permuteCounts(itemCounts, itemRows.row), stride);
+    // The workers transform the normals while this thread lays out the blocks (which do not depend on them).
+    const initDone = fillNormalParallel(rng, init, p.initMean, p.initStd, pool);
     const layout = blockLayout(
       mapIndices(train.users, userRows.row),
       mapIndices(train.items, itemRows.row),
@@ -277,6 +273,12 @@ export class SvdModel extends FactorRatingModel<SvdParams> {
       B,
       { int32: i32, float32: f32 },
     );
+    await initDone;
+    const P = permuteRows(init.subarray(0, train.nUsers * k), k, stride, userRows.row, f32);
+    const Q = permuteRows(init.subarray(train.nUsers * k), k, stride, itemRows.row, f32);
+    // Rows without training ratings are never updated; zero makes them exactly "unknown" (as in Surprise).
+    zeroUnknown(P, null, permuteCounts(userCounts, userRows.row), stride);
+    zeroUnknown(Q, null, permuteCounts(itemCounts, itemRows.row), stride);
     const st: SgdState = {
       factors: stride,
       blocks: B,
