@@ -4,6 +4,7 @@
  * samples the JS kernel would; only the arithmetic differs (Float32 here, Float64 temporaries in JS).
  */
 import { type WasmMemory, type WasmModule, wasmApi } from './ials-wasm';
+import { xoshiroStepWat } from './xoshiro-wat';
 
 const WAT = `
 (module
@@ -17,14 +18,7 @@ const WAT = `
   ;; xoshiro128** step, as Rng.nextUint32
   (func $next (result i32)
     (local $result i32) (local $t i32)
-    (local.set $result (i32.mul (i32.rotl (i32.mul (global.get $b) (i32.const 5)) (i32.const 7)) (i32.const 9)))
-    (local.set $t (i32.shl (global.get $b) (i32.const 9)))
-    (global.set $c (i32.xor (global.get $c) (global.get $a)))
-    (global.set $d (i32.xor (global.get $d) (global.get $b)))
-    (global.set $b (i32.xor (global.get $b) (global.get $c)))
-    (global.set $a (i32.xor (global.get $a) (global.get $d)))
-    (global.set $c (i32.xor (global.get $c) (local.get $t)))
-    (global.set $d (i32.rotl (global.get $d) (i32.const 11)))
+    ${xoshiroStepWat('global', ['$a', '$b', '$c', '$d'], '$result', '$t')}
     (local.get $result))
 
   ;; uniform in [0, n), unbiased by rejection, as Rng.int (n ≥ 1)

@@ -5,28 +5,35 @@
  * thread runs the same kernel, so 1 and N threads still give bit-identical factors. Assembled once per process
  * from the text below with wabt; when WebAssembly SIMD is unavailable the plain JS kernel is used.
  */
+import { xoshiroStepWat } from './xoshiro-wat';
 
-const WAT_HEAD = `
-(module
-  (import "env" "mem" (memory 1 65536 shared))
-  (func (export "sgd_range")
+/** Both kernels' entry point: column, factor and bias byte offsets, the rating range, rates and regularisation. */
+const SGD_RANGE_SIGNATURE = `(func (export "sgd_range")
     (param $U i32) (param $I i32) (param $R i32) (param $start i32) (param $end i32)
     (param $P i32) (param $Q i32) (param $bu i32) (param $bi i32) (param $k i32)
     (param $mu f64) (param $lrBu f64) (param $lrBi f64) (param $lrPu f32) (param $lrQi f32)
     (param $regBu f64) (param $regBi f64) (param $regPu f32) (param $regQi f32) (param $biased i32)
-    (result f64)
-    (local $p i32) (local $kb i32) (local $pu i32) (local $qi i32) (local $f i32)
-    (local $bua i32) (local $bia i32)
-    (local $s0 v128) (local $s1 v128) (local $a v128) (local $b v128)
-    (local $du v128) (local $di v128) (local $eu v128) (local $ei v128)
-    (local $bU f64) (local $bI f64) (local $err f64) (local $sse f64)
-    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
+    (result f64)`;
+
+/** Row width in bytes, the decay factors 1 − lr·reg, and the open loop over ratings $p = start .. end − 1. */
+const RANGE_LOOP_OPEN = `(local.set $kb (i32.shl (local.get $k) (i32.const 2)))
     (local.set $du (f32x4.splat (f32.sub (f32.const 1) (f32.mul (local.get $lrPu) (local.get $regPu)))))
     (local.set $di (f32x4.splat (f32.sub (f32.const 1) (f32.mul (local.get $lrQi) (local.get $regQi)))))
     (local.set $p (local.get $start))
     (block $done
       (loop $ratings
-        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))`;
+
+const WAT_HEAD = `
+(module
+  (import "env" "mem" (memory 1 65536 shared))
+  ${SGD_RANGE_SIGNATURE}
+    (local $p i32) (local $kb i32) (local $pu i32) (local $qi i32) (local $f i32)
+    (local $bua i32) (local $bia i32)
+    (local $s0 v128) (local $s1 v128) (local $a v128) (local $b v128)
+    (local $du v128) (local $di v128) (local $eu v128) (local $ei v128)
+    (local $bU f64) (local $bI f64) (local $err f64) (local $sse f64)
+    ${RANGE_LOOP_OPEN}
         (local.set $pu (i32.add (local.get $P)
           (i32.mul (i32.load (i32.add (local.get $U) (i32.shl (local.get $p) (i32.const 2)))) (local.get $kb))))
         (local.set $qi (i32.add (local.get $Q)
@@ -101,21 +108,13 @@ const SHUFFLE_WAT = `
   (func (export "shuffle_block")
     (param $U i32) (param $I i32) (param $R i32) (param $start i32) (param $end i32)
     (param $s0 i32) (param $s1 i32) (param $s2 i32) (param $s3 i32)
-    (local $p i32) (local $q i32) (local $m i32) (local $x i32) (local $t i32)
+    (local $p i32) (local $q i32) (local $x i32) (local $t i32)
     (local $pa i32) (local $qa i32) (local $tmp i32)
     (local.set $p (i32.sub (local.get $end) (i32.const 1)))
     (block $done
       (loop $draws
         (br_if $done (i32.le_s (local.get $p) (local.get $start)))
-        (local.set $m (i32.mul (local.get $s1) (i32.const 5)))
-        (local.set $x (i32.mul (i32.rotl (local.get $m) (i32.const 7)) (i32.const 9)))
-        (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
-        (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
-        (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
-        (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
-        (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
-        (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
-        (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+        ${xoshiroStepWat('local', ['$s0', '$s1', '$s2', '$s3'], '$x', '$t')}
         (local.set $q (i32.add (local.get $start) (i32.wrap_i64 (i64.shr_u
           (i64.mul (i64.extend_i32_u (local.get $x))
                    (i64.extend_i32_u (i32.add (i32.sub (local.get $p) (local.get $start)) (i32.const 1))))
@@ -217,21 +216,10 @@ function unrolledWat(stride: number): string {
   return `
 (module
   (import "env" "mem" (memory 1 65536 shared))
-  (func (export "sgd_range")
-    (param $U i32) (param $I i32) (param $R i32) (param $start i32) (param $end i32)
-    (param $P i32) (param $Q i32) (param $bu i32) (param $bi i32) (param $k i32)
-    (param $mu f64) (param $lrBu f64) (param $lrBi f64) (param $lrPu f32) (param $lrQi f32)
-    (param $regBu f64) (param $regBi f64) (param $regPu f32) (param $regQi f32) (param $biased i32)
-    (result f64)
+  ${SGD_RANGE_SIGNATURE}
     (local $p i32) (local $kb i32) (local $du v128) (local $di v128) (local $sse f64)
     ${perRating}
-    (local.set $kb (i32.shl (local.get $k) (i32.const 2)))
-    (local.set $du (f32x4.splat (f32.sub (f32.const 1) (f32.mul (local.get $lrPu) (local.get $regPu)))))
-    (local.set $di (f32x4.splat (f32.sub (f32.const 1) (f32.mul (local.get $lrQi) (local.get $regQi)))))
-    (local.set $p (local.get $start))
-    (block $done
-      (loop $ratings
-        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+    ${RANGE_LOOP_OPEN}
         ${loadIds('0')}
         ${addresses('0')}
         (if (i32.and (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $end))
