@@ -112,8 +112,9 @@ export function shuffleBlock(st: SgdState, epoch: number, block: number): void {
     for (let p = end - 1; p > start; p--) swap3(st, p, start + rng.int(p - start + 1));
     return;
   }
-  // The block's stream, seeded from its Rng, run inline on local state (the Rng method call per draw cost as
-  // much as the SGD updates), with multiply-shift range reduction, exact in float64 below 2^21 ratings.
+  // The block's stream, seeded from its Rng, continued in the WebAssembly module when there is one, else inline
+  // on local state (an Rng call per draw cost as much as the SGD updates); multiply-shift range reduction, exact
+  // in float64 below 2^21 ratings.
   let s0 = rng.nextUint32() | 0;
   let s1 = rng.nextUint32() | 0;
   let s2 = rng.nextUint32() | 0;

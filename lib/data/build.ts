@@ -1,6 +1,6 @@
 import { DataError } from '../util/errors';
 import { IdMap } from './id-map';
-import { Interactions } from './interactions';
+import { Interactions, rowPointers } from './interactions';
 import type { RawRatings } from './parse-ratings';
 
 export interface BuildOptions {
@@ -38,10 +38,7 @@ export function interactionsFromRaw(raw: RawRatings, options: BuildOptions = {})
 /** Row pointers of a column of non-decreasing indices in 0..n-1, or null when it is not sorted. */
 function groupedIndptr(users: Int32Array, n: number): Int32Array | null {
   for (let k = 1; k < users.length; k++) if (users[k]! < users[k - 1]!) return null;
-  const indptr = new Int32Array(n + 1);
-  for (let k = 0; k < users.length; k++) indptr[users[k]! + 1]!++;
-  for (let u = 0; u < n; u++) indptr[u + 1]! += indptr[u]!;
-  return indptr;
+  return rowPointers(users, n);
 }
 
 /** Distinct ids ascending: a presence table when the largest id is known and moderate, else a sort. */

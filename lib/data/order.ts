@@ -1,5 +1,5 @@
 import { ConfigError } from '../util/errors';
-import type { Interactions } from './interactions';
+import { type Interactions, rowPointers } from './interactions';
 
 /**
  * Row order grouped by user, each user's rows by ascending timestamp, ties by ascending item index (so the
@@ -26,10 +26,7 @@ export function userTimeOrder(
   order = countingPass(low, 65536, order, n);
   order = countingPass(high, 65536, order, n);
   order = countingPass(data.users, data.nUsers, order, n);
-  const indptr = new Int32Array(data.nUsers + 1);
-  for (let i = 0; i < n; i++) indptr[data.users[i]! + 1]!++;
-  for (let u = 0; u < data.nUsers; u++) indptr[u + 1]! += indptr[u]!;
-  return { order, indptr };
+  return { order, indptr: rowPointers(data.users, data.nUsers) };
 }
 
 /** Stable counting sort of rows (in the order `within`, or 0..n-1) by `keys[row]` in 0..nKeys-1. */
