@@ -2,6 +2,12 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../util/errors';
 
 const NL = 10;
+const QUOTE = 34;
+
+/** True when `bytes` starts with the UTF-8 byte-order mark (EF BB BF), as Excel, Notepad and PowerShell write. */
+export function startsWithUtf8Bom(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+}
 
 /** A byte parser fed whole lines: `parse(buf, end, atEof)` gets buf[0, end) (ending in '\n' unless at EOF). */
 export interface LineChunkParser {
@@ -21,8 +27,10 @@ export interface LineChunkOptions {
 
 /**
  * Reads `file` in fixed chunks and hands the parser only complete lines, carrying a partial last line over
- * to the next chunk. `makeParser` receives the file size (to size its output). Open errors, empty files and
- * over-long lines become DataErrors naming the file.
+ * to the next chunk. A UTF-8 byte-order mark at the start is skipped once, before the first chunk, so parsers
+ * never see it (and their hot loops never test for it). `makeParser` receives the file size without the mark
+ * (to size its output). Open errors, empty files (a mark alone counts as empty) and over-long lines become
+ * DataErrors naming the file.
  */
 export function parseInLineChunks<P extends LineChunkParser>(
   file: string,
@@ -41,12 +49,15 @@ export function parseInLineChunks<P extends LineChunkParser>(
     );
   }
   try {
-    const size = fstatSync(fd).size;
+    const fileSize = fstatSync(fd).size;
+    const head = Buffer.alloc(3);
+    const skip = readSync(fd, head, 0, 3, 0) === 3 && startsWithUtf8Bom(head) ? 3 : 0;
+    const size = fileSize - skip;
     if (size === 0) throw new DataError(file, undefined, options.emptyReason);
     const parser = makeParser(size);
     const buf = Buffer.allocUnsafe(options.chunkBytes + 65536);
     let carry = 0;
-    let position = 0;
+    let position = skip;
     for (;;) {
       const read = readSync(fd, buf, carry, buf.length - carry, position);
       position += read;
@@ -68,4 +79,61 @@ export function parseInLineChunks<P extends LineChunkParser>(
   } finally {
     closeSync(fd);
   }
+}
+
+/** True when buf[start, end) holds a double quote (for the byte parsers' slow path only). */
+export function hasQuote(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] === QUOTE) return true;
+  return false;
+}
+
+/**
+ * Splits one CSV line (no line break) into its fields with RFC 4180 quoting removed: `"a,b"` → `a,b`, `""` inside
+ * quotes → `"`. Returns the reason as a string when the quoting is broken (an unterminated quote, text after a
+ * closing quote, a quote inside an unquoted field). A quoted field that goes on to the next line counts as
+ * unterminated: the byte parsers read line by line, and their fields (numbers) never hold line breaks.
+ */
+export function splitCsvLine(line: string): string[] | string {
+  const fields: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    if (line.charCodeAt(i) === QUOTE) {
+      let value = '';
+      let start = ++i;
+      for (;;) {
+        if (i >= n) return 'unterminated quoted field';
+        if (line.charCodeAt(i) === QUOTE) {
+          value += line.slice(start, i);
+          if (line.charCodeAt(i + 1) === QUOTE) {
+            value += '"';
+            i += 2;
+            start = i;
+            continue;
+          }
+          i++;
+          break;
+        }
+        i++;
+      }
+      if (i < n && line[i] !== ',') return 'unexpected character after a closing quote';
+      fields.push(value);
+    } else {
+      let end = line.indexOf(',', i);
+      if (end < 0) end = n;
+      const value = line.slice(i, end);
+      if (value.includes('"')) return 'quote inside an unquoted field';
+      fields.push(value);
+      i = end;
+    }
+    if (i >= n) return fields;
+    i++; // the comma
+  }
+}
+
+/** True when the CSV line `text`, quotes removed, is `expected` (a quoted header, as R's write.csv writes one). */
+export function unquotedEquals(text: string, expected: string | null): boolean {
+  if (expected === null || !text.includes('"')) return false;
+  const fields = splitCsvLine(text);
+  return typeof fields !== 'string' && !fields.some((f) => f.includes(',')) && fields.join(',') === expected;
 }

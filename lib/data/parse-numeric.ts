@@ -1,5 +1,5 @@
 import { DataError } from '../util/errors';
-import { parseInLineChunks } from './line-chunks';
+import { parseInLineChunks, splitCsvLine, unquotedEquals } from './line-chunks';
 
 /** `int`: integer (negative allowed only with `signed`); `int?`: integer or empty (→ -1); `float`: decimal. */
 export type NumericKind = 'int' | 'int?' | 'float';
@@ -28,11 +28,14 @@ export interface NumericTable {
 
 const NL = 10;
 const CR = 13;
+const QUOTE = 34;
 const CHUNK = 1 << 24;
 
 /**
  * Reads a delimited file of numeric columns (genome-scores.csv, links.csv) with a byte parser in 16 MB chunks,
- * checking every field; a malformed row raises a DataError naming the file and line.
+ * checking every field; a malformed row raises a DataError naming the file and line. A UTF-8 byte-order mark,
+ * CRLF, a missing final newline and trailing blank lines are accepted; in ',' files so is RFC 4180 quoting
+ * (`"1","0114709",""`), parsed as the same row unquoted.
  */
 export function readNumericTable(file: string, format: NumericTableFormat): NumericTable {
   return parseInLineChunks(
@@ -50,6 +53,8 @@ class NumericParser {
   private readonly delim: number;
   private readonly delimLength: number;
   private readonly floatCol: boolean[];
+  /** ',' files are CSV: a field may be quoted. */
+  private readonly csv: boolean;
 
   constructor(
     private readonly file: string,
@@ -62,6 +67,7 @@ class NumericParser {
     this.headerPending = format.header !== null;
     this.delim = format.delimiter.charCodeAt(0);
     this.delimLength = format.delimiter.length;
+    this.csv = format.delimiter === ',';
   }
 
   private fail(reason: string): never {
@@ -77,7 +83,7 @@ class NumericParser {
       if (contentEnd > p && buf[contentEnd - 1] === CR) contentEnd--;
       if (this.headerPending) {
         const text = buf.toString('utf8', p, contentEnd);
-        if (text !== this.format.header) {
+        if (text !== this.format.header && !(this.csv && unquotedEquals(text, this.format.header))) {
           this.fail(
             /^-?\d/.test(text)
               ? `missing header line: expected "${this.format.header}", found a data row`
@@ -113,6 +119,10 @@ class NumericParser {
     for (let c = 0; c < cols.length; c++) {
       const col = cols[c]!;
       const fieldStart = p;
+      if (buf[p] === QUOTE && this.csv && p < end) {
+        this.parseQuotedRow(buf, start, end);
+        return;
+      }
       let value: number;
       if (col.kind === 'float') {
         let sign = 1;
@@ -192,6 +202,22 @@ class NumericParser {
       }
     }
     this.n++;
+  }
+
+  /** A CSV row with a quoted field: unquote, then parse the plain row (errors keep the line and field number). */
+  private parseQuotedRow(buf: Buffer, start: number, end: number): void {
+    const fields = splitCsvLine(buf.toString('latin1', start, end));
+    if (typeof fields === 'string') this.fail(fields);
+    const cols = this.format.columns;
+    if (fields.length > cols.length) this.fail(`too many fields: expected ${cols.length}`);
+    fields.forEach((field, k) => {
+      if (/[",\r\n]/.test(field)) {
+        const what = cols[k]!.kind === 'float' ? 'number' : 'integer';
+        this.fail(`field ${k + 1} (${cols[k]!.name}) is not a valid ${what}: "${field.slice(0, 40)}"`);
+      }
+    });
+    const plain = Buffer.from(fields.join(','), 'latin1');
+    this.parseRow(plain, 0, plain.length);
   }
 
   private delimAt(buf: Buffer, p: number, end: number): boolean {

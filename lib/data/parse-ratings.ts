@@ -1,5 +1,5 @@
 import { DataError } from '../util/errors';
-import { parseInLineChunks } from './line-chunks';
+import { hasQuote, parseInLineChunks, splitCsvLine, unquotedEquals } from './line-chunks';
 
 /** How a ratings file is laid out. */
 export interface RatingsFormat {
@@ -36,6 +36,10 @@ const CHUNK = 1 << 22;
  * Reads a ratings file with a hand-written byte parser into typed arrays, checking every field. Any malformed
  * row raises a DataError naming the file and line: nothing is skipped silently. Reads in 16 MB chunks so peak
  * memory stays close to the final arrays (4 bytes per column per rating).
+ *
+ * Accepts what common tools write: a UTF-8 byte-order mark (skipped once before the first chunk), LF or CRLF,
+ * no final newline, trailing blank lines, and — for ',' files — RFC 4180 quoting (`"userId","movieId",…` as
+ * written by R's write.csv or Python's csv.QUOTE_ALL). Quoted rows take the checking path, plain rows the fast one.
  */
 export function readRatingsFile(file: string, format: RatingsFormat): RawRatings {
   return parseInLineChunks(
@@ -48,6 +52,8 @@ export function readRatingsFile(file: string, format: RatingsFormat): RawRatings
     (size) => new RatingsParser(file, format, size),
   ).finish();
 }
+
+const RATING_FIELDS = ['user id', 'item id', 'rating', 'timestamp'];
 
 function countNewlines(buf: Buffer, from: number, end: number): number {
   let n = 0;
@@ -66,6 +72,8 @@ class RatingsParser {
   private readonly delim: number;
   private readonly delimLength: number;
   private readonly firstLine: number;
+  /** ',' files are CSV: RFC 4180 quotes are syntax there (in '\t' and '::' files a quote is just a bad byte). */
+  private readonly csv: boolean;
 
   constructor(
     private readonly file: string,
@@ -82,6 +90,7 @@ class RatingsParser {
     this.delim = format.delimiter.charCodeAt(0);
     this.delimLength = format.delimiter.length;
     this.firstLine = format.header !== null ? 2 : 1;
+    this.csv = format.delimiter === ',';
   }
 
   private fail(reason: string): never {
@@ -213,7 +222,7 @@ class RatingsParser {
   private blankLine = 0;
 
   private checkHeader(text: string): void {
-    if (text !== this.format.header) {
+    if (text !== this.format.header && !(this.csv && unquotedEquals(text, this.format.header))) {
       const looksLikeData = /^\d/.test(text);
       this.fail(
         looksLikeData
@@ -224,6 +233,10 @@ class RatingsParser {
   }
 
   private parseRow(buf: Buffer, start: number, end: number): void {
+    if (this.csv && hasQuote(buf, start, end)) {
+      this.parseQuotedRow(buf, start, end);
+      return;
+    }
     if (this.n === this.users.length) this.grow();
     let p = start;
     // user id
@@ -309,6 +322,20 @@ class RatingsParser {
     this.timestamps[i] = t;
     if (user > this.maxUser) this.maxUser = user;
     if (item > this.maxItem) this.maxItem = item;
+  }
+
+  /** A CSV row with quoted fields: unquote, then parse the plain row (errors keep the line and field number). */
+  private parseQuotedRow(buf: Buffer, start: number, end: number): void {
+    const fields = splitCsvLine(buf.toString('latin1', start, end));
+    if (typeof fields === 'string') this.fail(fields);
+    if (fields.length > RATING_FIELDS.length)
+      this.fail('too many fields: expected 4 (user, item, rating, timestamp)');
+    fields.forEach((field, k) => {
+      if (/[",\r\n]/.test(field))
+        this.fail(`field ${k + 1} (${RATING_FIELDS[k]}) is not a valid number: "${field.slice(0, 40)}"`);
+    });
+    const plain = Buffer.from(fields.join(','), 'latin1');
+    this.parseRow(plain, 0, plain.length);
   }
 
   private isDelimiterAt(buf: Buffer, p: number, end: number): boolean {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { DataError } from '../util/errors';
+import { startsWithUtf8Bom } from './line-chunks';
 
-/** Reads a whole text file; UTF-8 files are checked strictly and a bad byte is reported with its line. */
+/**
+ * Reads a whole text file; UTF-8 files are checked strictly and a bad byte is reported with its line. A UTF-8
+ * byte-order mark is dropped. In a file expected to be Latin-1 (u.item, movies.dat, users.dat) the mark means a
+ * tool re-saved it as UTF-8 (Excel's "CSV UTF-8", Notepad): the rest is then decoded as UTF-8 when it is valid
+ * UTF-8, else as Latin-1 (the mark prepended to the original bytes), so both give the titles of the plain file.
+ */
 export function readText(file: string, encoding: 'utf8' | 'latin1'): string {
   let bytes: Buffer;
   try {
@@ -15,9 +21,18 @@ export function readText(file: string, encoding: 'utf8' | 'latin1'): string {
     );
   }
   if (bytes.length === 0) throw new DataError(file, undefined, 'file is empty');
-  if (encoding === 'latin1') return bytes.toString('latin1');
+  if (encoding === 'latin1') {
+    if (!startsWithUtf8Bom(bytes)) return bytes.toString('latin1');
+    const rest = bytes.subarray(3);
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(rest);
+    } catch {
+      return rest.toString('latin1');
+    }
+  }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // The decoder drops a leading byte-order mark (ignoreBOM: false is the default).
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     const offset = firstInvalidUtf8(bytes);
     let line = 1;
@@ -53,7 +68,8 @@ function firstInvalidUtf8(b: Buffer): number {
 
 /**
  * Splits CSV text (RFC 4180: quoted fields, doubled quotes, CRLF or LF) into rows of fields, each with its
- * 1-based line number. Unterminated quotes and stray quotes are errors naming the line.
+ * 1-based line number. A line break inside a quoted field is returned as LF whether the file wrote CRLF or LF,
+ * so a CRLF copy of a file gives the same values. Unterminated quotes and stray quotes are errors naming the line.
  */
 export function parseCsv(text: string, file: string): Array<{ line: number; fields: string[] }> {
   const rows: Array<{ line: number; fields: string[] }> = [];
@@ -69,7 +85,7 @@ export function parseCsv(text: string, file: string): Array<{ line: number; fiel
  */
 export function scanCsv(text: string, file: string, onRow: (fields: string[], line: number) => void): void {
   let line = 1;
-  let i = 0;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const n = text.length;
   while (i < n) {
     const rowLine = line;
@@ -93,6 +109,12 @@ export function scanCsv(text: string, file: string, onRow: (fields: string[], li
             }
             i++;
             break;
+          }
+          if (ch === 13 && text.charCodeAt(i + 1) === 10) {
+            // CRLF inside a quoted field: keep the LF only (the CR is the file's line ending, not data).
+            value += text.slice(start, i);
+            start = ++i;
+            continue;
           }
           if (ch === 10) line++;
           i++;
@@ -134,7 +156,7 @@ export function parseDelimited(
   delimiter: string,
   file: string,
 ): Array<{ line: number; fields: string[] }> {
-  const lines = text.split('\n');
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
   const rows: Array<{ line: number; fields: string[] }> = [];
   for (let k = 0; k < lines.length; k++) {
     const raw = lines[k]!.endsWith('\r') ? lines[k]!.slice(0, -1) : lines[k]!;
