@@ -7,6 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source scripts/node-env.sh  # Node >= 22 (the project-local Node 24 when the machine's is older)
 bash scripts/setup.sh --bench
 export REELAB_DATA_DIR="${REELAB_DATA_DIR:-$root/data}"
 topics=("$@")

@@ -3,6 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source scripts/node-env.sh  # Node >= 22 (the project-local Node 24 when the machine's is older)
 bash scripts/setup.sh
 export PATH="$root/node_modules/.bin:$PATH"
 extra=()

@@ -5,5 +5,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+source scripts/node-env.sh  # Node >= 22 (the project-local Node 24 when the machine's is older)
 bash scripts/setup.sh
 exec node bin/reelab.js quickstart "$@"

@@ -11,6 +11,8 @@ OUT (never in the source notebook). Exit code 1 and the failing cell's error on 
 
 import argparse
 import json
+import os
+import signal
 import sys
 import time
 
@@ -36,7 +38,26 @@ def inject_parameters(nb, params):
     nb.cells.insert(index + 1, cell)
 
 
+_CLIENT = None
+
+
+def _exit_on_signal(signum, _frame):
+    # SIGTERM (the supervisor's Ctrl-C) would otherwise end Python and leave the kernel, which runs in a session
+    # of its own, alive. A graceful shutdown can outlast the supervisor's grace period on a loaded machine, so
+    # the kernel's process group is killed at once, then we exit.
+    provisioner = getattr(getattr(_CLIENT, "km", None), "provisioner", None)
+    pgid = getattr(provisioner, "pgid", None) or getattr(provisioner, "pid", None)
+    if pgid:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    raise SystemExit(128 + signum)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGHUP, _exit_on_signal)
     ap = argparse.ArgumentParser()
     ap.add_argument("notebook")
     ap.add_argument("--out", required=True)
@@ -54,7 +75,6 @@ def main() -> int:
 
     nb = nbformat.read(args.notebook, as_version=4)
     inject_parameters(nb, params)
-    import os
 
     workdir = os.path.dirname(os.path.abspath(args.notebook))
     client = NotebookClient(
@@ -65,6 +85,8 @@ def main() -> int:
         allow_errors=False,
         record_timing=True,
     )
+    global _CLIENT
+    _CLIENT = client
     started = time.time()
     status = 0
     try:

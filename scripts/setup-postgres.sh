@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Makes PostgreSQL's server binaries (initdb, pg_ctl, postgres) available for the batch-recommendation tests,
-# which start a throw-away cluster of their own. Idempotent: does nothing when initdb is already found on PATH
-# or in Debian's /usr/lib/postgresql/<version>/bin.
+# which start a throw-away cluster of their own. Idempotent: does nothing when initdb and pg_ctl are already
+# found (as test/serving/postgres.ts looks for them) on PATH or in Debian's /usr/lib/postgresql/<version>/bin.
+# Exits non-zero when they are not there afterwards (scripts/test.sh makes that fatal under CI=true).
 set -euo pipefail
-if command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+if { command -v initdb && command -v pg_ctl; } >/dev/null 2>&1; then
   exit 0
 fi
+for dir in /usr/lib/postgresql/*/bin; do
+  if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
+    exit 0
+  fi
+done
 if [ "$(id -u)" != 0 ]; then
   echo "setup-postgres.sh: initdb is missing and installing PostgreSQL needs root (apt-get install postgresql)" >&2
   exit 1

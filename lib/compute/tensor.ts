@@ -1,5 +1,6 @@
 import { ConfigError, errorMessage } from '../util/errors';
 import { segmentSumKernels } from './tensor-kernels';
+import { restoreLegacyUtil } from './tfjs-node-shim';
 
 /** The TensorFlow.js namespace (tfjs-node re-exports the same API over the native runtime). */
 export type TF = typeof import('@tensorflow/tfjs');
@@ -105,6 +106,8 @@ function loadNative(): string | null {
   if (nativeError !== undefined) return nativeError;
   // TensorFlow's C++ logging: hide INFO/WARNING lines (cpu_feature_guard) unless the user chose a level.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  // tfjs-node 4.22 calls util.isNullOrUndefined & co., which Node 23 removed: put them back first.
+  restoreLegacyUtil();
   try {
     const native = require('@tensorflow/tfjs-node') as TF;
     tfjs = native;

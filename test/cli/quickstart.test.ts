@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../lib/tracking/server';
 import { HAS_ML100K, realDataDir } from '../helpers/data';
-import { processesWithEnv, waitFor } from '../helpers/processes';
+import {
+  MLFLOW_SERVER,
+  processesMatching,
+  processesWithEnv,
+  TSLAB_KERNEL,
+  waitFor,
+} from '../helpers/processes';
 
 const temp: string[] = [];
 afterAll(() => {
@@ -88,6 +94,8 @@ describe('the main job (reelab quickstart)', () => {
     const job = await startQuickstart(['--serve'], realDataDir());
     expect(await waitFor(() => job.stderr().includes('press Ctrl-C'), 240_000)).toBe(true);
     expect(processesWithEnv('REELAB_TEST_MARKER', job.marker).length).toBeGreaterThan(1);
+    // The MLflow UI it serves is up before Ctrl-C, so "no orphans" afterwards means it was stopped.
+    expect(processesMatching('REELAB_TEST_MARKER', job.marker, MLFLOW_SERVER).length).toBeGreaterThan(0);
     process.kill(-job.child.pid!, 'SIGINT');
     await job.exited;
     await expectNoLeftovers(job.marker);
@@ -100,8 +108,15 @@ describe('the main job (reelab quickstart)', () => {
       expect(await waitFor(() => job.stderr().includes('executing notebooks/00-quickstart'), 240_000)).toBe(
         true,
       );
-      // Wait until the kernel process exists, then interrupt the whole group as a terminal would.
-      await waitFor(() => processesWithEnv('REELAB_TEST_MARKER', job.marker).length >= 4, 30_000);
+      // Wait until the tslab kernel process exists (else this would pass without interrupting a kernel), with
+      // the job's MLflow server alongside it; then interrupt the whole group as a terminal would.
+      const kernelUp = await waitFor(
+        () => processesMatching('REELAB_TEST_MARKER', job.marker, TSLAB_KERNEL).length > 0,
+        60_000,
+      );
+      expect(kernelUp, `no tslab kernel process appeared; stderr:\n${job.stderr()}`).toBe(true);
+      expect(processesMatching('REELAB_TEST_MARKER', job.marker, MLFLOW_SERVER).length).toBeGreaterThan(0);
+      expect(job.child.exitCode).toBeNull(); // still executing the notebook when interrupted
       process.kill(-job.child.pid!, 'SIGINT');
       await job.exited;
       await expectNoLeftovers(job.marker);

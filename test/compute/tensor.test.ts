@@ -7,6 +7,7 @@ import { loadTensorFlow, measureMatMulGflops, type TF } from '../../lib/compute/
 import { segmentSumInto } from '../../lib/compute/tensor-kernels';
 import { estimatePeak } from '../../lib/compute/tensor-peak';
 import { scoreBlockJs, TensorFactorScorer } from '../../lib/compute/tensor-scoring';
+import { LEGACY_UTIL_PREDICATES, restoreLegacyUtil } from '../../lib/compute/tfjs-node-shim';
 import type { FactorScorer } from '../../lib/models/recommender';
 import { Rng } from '../../lib/util/rng';
 
@@ -130,6 +131,126 @@ describe('tensor backends', () => {
     const m = measureMatMulGflops(h.tf, 64, 3);
     expect(m.gflops).toBeGreaterThan(0);
     expect(Number.isFinite(m.medianMs)).toBe(true);
+  });
+});
+
+describe('tfjs-node util shim (util.is* removed in Node 23)', () => {
+  const names = [
+    'isArray',
+    'isBoolean',
+    'isBuffer',
+    'isDate',
+    'isError',
+    'isFunction',
+    'isNull',
+    'isNullOrUndefined',
+    'isNumber',
+    'isObject',
+    'isPrimitive',
+    'isRegExp',
+    'isString',
+    'isSymbol',
+    'isUndefined',
+  ];
+  const date = new Date(0);
+  const regexp = /x/;
+  const error = new TypeError('t');
+  const errorLike = Object.create(Error.prototype) as object;
+  const buffer = Buffer.from('b');
+  const fn = () => 1;
+  const sym = Symbol('s');
+  const arr = [1];
+  const obj = { a: 1 };
+  const values: Record<string, unknown> = {
+    null: null,
+    undefined,
+    zero: 0,
+    nan: Number.NaN,
+    string: 's',
+    emptyString: '',
+    boolean: false,
+    symbol: sym,
+    bigint: 1n,
+    array: arr,
+    object: obj,
+    fn,
+    date,
+    regexp,
+    error,
+    errorLike,
+    buffer,
+    boxedString: Object('s'),
+  };
+  // Which of `values` each predicate accepted in Node ≤ 22 (lib/util.js), written out by hand.
+  const truthy: Record<string, string[]> = {
+    isArray: ['array'],
+    isBoolean: ['boolean'],
+    isBuffer: ['buffer'],
+    isDate: ['date'],
+    isError: ['error', 'errorLike'],
+    isFunction: ['fn'],
+    isNull: ['null'],
+    isNullOrUndefined: ['null', 'undefined'],
+    isNumber: ['zero', 'nan'],
+    isObject: ['array', 'object', 'date', 'regexp', 'error', 'errorLike', 'buffer', 'boxedString'],
+    isPrimitive: ['null', 'undefined', 'zero', 'nan', 'string', 'emptyString', 'boolean', 'symbol', 'bigint'],
+    isRegExp: ['regexp'],
+    isString: ['string', 'emptyString'],
+    isSymbol: ['symbol'],
+    isUndefined: ['undefined'],
+  };
+
+  it('adds every predicate to an object lacking them, each with the old semantics', () => {
+    const target: Record<string, unknown> = {};
+    expect(restoreLegacyUtil(target)).toEqual(names);
+    expect(Object.keys(LEGACY_UTIL_PREDICATES)).toEqual(names);
+    for (const name of names) {
+      const pred = target[name] as (arg: unknown) => boolean;
+      const accepted = Object.keys(values).filter((k) => pred(values[k]));
+      expect({ name, accepted }).toEqual({ name, accepted: truthy[name] });
+    }
+  });
+
+  it('adds only the missing ones and leaves existing functions untouched; a second call adds nothing', () => {
+    const own = () => true;
+    const target: Record<string, unknown> = { isArray: own, isString: own, isNumber: 'not a function' };
+    const added = restoreLegacyUtil(target);
+    expect(added).toEqual(names.filter((n) => n !== 'isArray' && n !== 'isString'));
+    expect(target.isArray).toBe(own);
+    expect(target.isString).toBe(own);
+    expect((target.isNumber as (a: unknown) => boolean)(1)).toBe(true);
+    expect(restoreLegacyUtil(target)).toEqual([]);
+  });
+
+  it("restores exactly the functions this Node's util lacks (fresh process), and tfjs-node's util.isNullOrUndefined works", () => {
+    const root = join(__dirname, '..', '..');
+    const script = `
+      require('tsx/cjs/api').register();
+      const util = require('node:util');
+      const names = ${JSON.stringify(names)};
+      const missing = names.filter((n) => typeof util[n] !== 'function');
+      const before = Object.fromEntries(names.filter((n) => !missing.includes(n)).map((n) => [n, util[n]]));
+      const added = require('./lib/compute/tfjs-node-shim.ts').restoreLegacyUtil();
+      const kept = Object.entries(before).every(([n, f]) => util[n] === f);
+      const all = names.every((n) => typeof util[n] === 'function');
+      const works = util.isNullOrUndefined(null) && util.isNullOrUndefined(undefined) && !util.isNullOrUndefined(0);
+      console.log(JSON.stringify({ major: Number(process.versions.node.split('.')[0]), missing, added, kept, all, works }));`;
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    const r = JSON.parse(run.stdout) as {
+      major: number;
+      missing: string[];
+      added: string[];
+      kept: boolean;
+      all: boolean;
+      works: boolean;
+    };
+    expect(r.added).toEqual(r.missing);
+    if (r.major >= 23) expect(r.missing).toContain('isNullOrUndefined');
+    else expect(r.missing).toEqual([]);
+    expect(r.kept).toBe(true);
+    expect(r.all).toBe(true);
+    expect(r.works).toBe(true);
   });
 });
 

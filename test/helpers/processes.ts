@@ -31,3 +31,22 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** The command line of a live process ('' when it has ended or cannot be read). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Live processes with `KEY=value` in their environment whose command line matches `pattern`. */
+export function processesMatching(key: string, value: string, pattern: RegExp): number[] {
+  return processesWithEnv(key, value).filter((pid) => pattern.test(commandLine(pid)));
+}
+
+/** How a tslab kernel process shows up (scripts/tslab-kernel.sh execs `tslab kernel --config-path …`). */
+export const TSLAB_KERNEL = /\btslab\b.*\bkernel\b/;
+/** How the MLflow tracking server shows up (`mlflow server …` from .venv, and its gunicorn/uvicorn workers). */
+export const MLFLOW_SERVER = /\bmlflow\b.*\bserver\b|\bmlflow\.server\b/;

@@ -6,10 +6,10 @@ import { chromium, type Locator } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../lib/tracking/server';
 import { projectRoot, venvBin } from '../../lib/util/project';
-import { findChromium } from '../../lib/viz/chromium';
 import { HAS_ML100K, realDataDir } from '../helpers/data';
 import { useMlflowServer, useTempDir } from '../helpers/mlflow';
-import { processesWithEnv, waitFor } from '../helpers/processes';
+import { processesMatching, processesWithEnv, TSLAB_KERNEL, waitFor } from '../helpers/processes';
+import { chromiumComponent, requireComponentForEach } from '../helpers/require';
 
 const server = useMlflowServer();
 
@@ -19,7 +19,7 @@ function renderedText(locator: Locator): Promise<string> {
   return locator.innerText();
 }
 const tempDir = useTempDir('reelab-lab-');
-const HAS_CHROMIUM = findChromium() !== null;
+const chromiumBrowser = chromiumComponent();
 
 /** JupyterLab from .venv (what `npm run lab` starts) on a free port, serving `dir`, in its own process group. */
 async function startLab(
@@ -55,7 +55,9 @@ async function startLab(
   return { url, token, proc };
 }
 
-describe.runIf(HAS_ML100K && HAS_CHROMIUM)('the quickstart notebook in JupyterLab', () => {
+describe.runIf(HAS_ML100K)('the quickstart notebook in JupyterLab', () => {
+  requireComponentForEach(chromiumBrowser);
+
   it('runs all cells with the TypeScript kernel and draws its Plotly figures inline', async () => {
     const dir = tempDir();
     // A copy, so that JupyterLab's autosave never writes outputs into the committed notebook.
@@ -66,7 +68,10 @@ describe.runIf(HAS_ML100K && HAS_CHROMIUM)('the quickstart notebook in JupyterLa
       MLFLOW_TRACKING_URI: server().url,
       REELAB_TEST_MARKER: marker,
     });
-    const browser = await chromium.launch({ executablePath: findChromium()!, args: ['--no-sandbox'] });
+    const browser = await chromium.launch({
+      executablePath: chromiumBrowser.executable,
+      args: ['--no-sandbox'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       await page.goto(`${lab.url}/lab/tree/quickstart.ipynb?token=${lab.token}`);
@@ -106,6 +111,8 @@ describe.runIf(HAS_ML100K && HAS_CHROMIUM)('the quickstart notebook in JupyterLa
       expect(text).not.toMatch(/Error:|Traceback/);
       mkdirSync('test-artifacts/notebooks', { recursive: true });
       await page.screenshot({ path: 'test-artifacts/notebooks/jupyterlab-quickstart.png' });
+      // The cells ran in a tslab kernel started by this JupyterLab (so "nothing left" below means something).
+      expect(processesMatching('REELAB_TEST_MARKER', marker, TSLAB_KERNEL).length).toBeGreaterThan(0);
     } finally {
       await browser.close();
       process.kill(-lab.proc.pid!, 'SIGTERM');

@@ -12,7 +12,8 @@ import { RecommendationService } from '../../lib/serving/service';
 import { train } from '../../lib/workflows/train';
 import { HAS_ML_LATEST_SMALL, realDataDir } from '../helpers/data';
 import { useTempDir } from '../helpers/mlflow';
-import { type PostgresCluster, postgresBinDir, startPostgres } from './postgres';
+import { type Component, requireComponent } from '../helpers/require';
+import { type PostgresCluster, postgresComponent, startPostgres } from './postgres';
 
 const K = 5;
 const USERS = 610;
@@ -57,11 +58,13 @@ function failingAfter(source: BatchSource, blocks: number, pulled: { blocks: num
   return { ...source, rows: rows() };
 }
 
-/** The checks every target must pass; `query` runs SQL against the target and returns plain rows. */
+/**
+ * The checks every target must pass; `query` runs SQL against the target and returns plain rows. `needs` is the
+ * component the target needs beyond Node (missing: fails under CI, skips with the reason elsewhere).
+ */
 function batchContract(
   name: string,
-  ready: () => boolean,
-  why: () => string,
+  needs: Component | null,
   write: (source: BatchSource) => Promise<BatchSummary>,
   query: () => Query,
   fingerprint?: () => string,
@@ -72,13 +75,13 @@ function batchContract(
     const first = new Date('2026-01-02T03:04:05.000Z');
 
     beforeAll(async () => {
-      if (!ready()) return;
+      if (needs && !needs.available) return; // each test then fails (CI) or skips with the reason
       service = await trainedOnce();
       loaded = service.loaded;
     });
 
     it('writes top-k for every user, in the users/movies/batch_recommendations schema', async (ctx) => {
-      if (!ready()) return ctx.skip(why());
+      if (needs) requireComponent(ctx, needs);
       const summary = await write(
         batchSource(loaded, { k: K, createdAt: first, threads: 2, blockUsers: 100 }),
       );
@@ -116,7 +119,7 @@ function batchContract(
     });
 
     it('a failure in the middle of a new batch leaves the previous batch intact', async (ctx) => {
-      if (!ready()) return ctx.skip(why());
+      if (needs) requireComponent(ctx, needs);
       const q = query();
       const before = await q(
         'SELECT user_id, movie_id, rank, score FROM batch_recommendations ORDER BY user_id, rank',
@@ -141,7 +144,7 @@ function batchContract(
     });
 
     it('a new batch replaces only the rows of its own label', async (ctx) => {
-      if (!ready()) return ctx.skip(why());
+      if (needs) requireComponent(ctx, needs);
       await write(
         batchSource(loaded, { k: 2, label: 'svd-small', createdAt: new Date('2026-02-01T00:00:00Z') }),
       );
@@ -180,8 +183,7 @@ describe.runIf(HAS_ML_LATEST_SMALL)('batch recommendations on ml-latest-small', 
 
   batchContract(
     'DuckDB file',
-    () => true,
-    () => '',
+    null,
     (s) => writeBatchDuckDb(join(dir(), 'batch.duckdb'), s),
     () => duckQuery(join(dir(), 'batch.duckdb')),
   );
@@ -207,8 +209,7 @@ describe.runIf(HAS_ML_LATEST_SMALL)('batch recommendations on ml-latest-small', 
   };
   batchContract(
     'Parquet files',
-    () => true,
-    () => '',
+    null,
     (s) => writeBatchParquet(join(dir(), 'parquet'), s),
     parquetQuery,
     () =>
@@ -221,10 +222,11 @@ describe.runIf(HAS_ML_LATEST_SMALL)('batch recommendations on ml-latest-small', 
         .join(','),
   );
 
-  const bin = postgresBinDir();
+  const postgres = postgresComponent();
   let cluster: PostgresCluster | null = null;
   beforeAll(async () => {
-    if (bin) cluster = await startPostgres(bin);
+    // Binaries present: the cluster must start (a failure here fails the tests, it does not skip them).
+    if (postgres.available) cluster = await startPostgres(postgres.binDir);
   });
   afterAll(() => cluster?.stop());
   const pgQuery = (): Query => async (sql) => {
@@ -240,8 +242,7 @@ describe.runIf(HAS_ML_LATEST_SMALL)('batch recommendations on ml-latest-small', 
   };
   batchContract(
     'PostgreSQL (a real server started for the test)',
-    () => cluster !== null,
-    () => 'PostgreSQL server binaries (initdb, pg_ctl) not found: run scripts/setup-postgres.sh',
+    postgres,
     (s) => writeBatchPostgres(cluster!.url, s),
     pgQuery,
   );

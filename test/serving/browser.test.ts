@@ -8,11 +8,9 @@ import { RecommendationService } from '../../lib/serving/service';
 import { projectRoot } from '../../lib/util/project';
 import { train } from '../../lib/workflows/train';
 import { HAS_ML_LATEST_SMALL, realDataDir } from '../helpers/data';
+import { chromiumComponent, requireComponent } from '../helpers/require';
 
-const CHROMIUM = '/usr/bin/chromium';
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-if (!HAS_CHROMIUM && process.env.CI === 'true')
-  throw new Error(`${CHROMIUM} is missing on CI: run scripts/setup-chromium.sh before the tests`);
+const chromiumBrowser = chromiumComponent();
 
 describe.runIf(HAS_ML_LATEST_SMALL)('the web page in headless Chromium', () => {
   let dir = '';
@@ -20,7 +18,7 @@ describe.runIf(HAS_ML_LATEST_SMALL)('the web page in headless Chromium', () => {
   let browser: BrowserContext | null = null;
 
   beforeAll(async () => {
-    if (!HAS_CHROMIUM) return;
+    if (!chromiumBrowser.available) return; // the test then fails (CI) or skips with the reason
     dir = mkdtempSync(join(tmpdir(), 'reelab-browser-'));
     await train({
       dataset: 'ml-latest-small',
@@ -32,7 +30,7 @@ describe.runIf(HAS_ML_LATEST_SMALL)('the web page in headless Chromium', () => {
     server = await startServer(await RecommendationService.open(join(dir, 'model')), { port: 0 });
     // An empty profile folder of our own (playwright passes it as --user-data-dir).
     browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
+      executablePath: chromiumBrowser.executable,
       viewport: { width: 1280, height: 900 },
       headless: true,
       args: [
@@ -55,7 +53,7 @@ describe.runIf(HAS_ML_LATEST_SMALL)('the web page in headless Chromium', () => {
   });
 
   it('search, rate a few movies, see recommendation cards with "because you liked"', async (ctx) => {
-    if (!HAS_CHROMIUM) return ctx.skip(`${CHROMIUM} not found: run scripts/setup-chromium.sh`);
+    requireComponent(ctx, chromiumBrowser);
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

@@ -3,6 +3,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { type Component, component } from '../helpers/require';
 
 /** Folder holding initdb/pg_ctl/postgres: PATH first, then Debian's /usr/lib/postgresql/<version>/bin. */
 export function postgresBinDir(): string | null {
@@ -17,6 +18,18 @@ export function postgresBinDir(): string | null {
     }
   }
   return null;
+}
+
+/** The PostgreSQL server binaries as a test component (see test/helpers/require.ts). */
+export function postgresComponent(): Component & { binDir: string } {
+  const dir = postgresBinDir();
+  const c = component(
+    'postgres',
+    dir !== null,
+    'PostgreSQL server binaries (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin: ' +
+      'run scripts/setup-postgres.sh',
+  );
+  return { ...c, binDir: dir ?? '' };
 }
 
 export interface PostgresCluster {
