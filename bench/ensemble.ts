@@ -13,12 +13,13 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadRatings } from '../lib/data/load';
+import { SideInformation } from '../lib/data/side-information';
 import { makeSplit } from '../lib/data/split';
 import { evaluateModel } from '../lib/eval/protocols';
 import { evaluateRatings } from '../lib/eval/rating';
 import type { EnsembleModel, MemberSpec } from '../lib/models/ensemble';
 import { createModel } from '../lib/models/registry';
-import { ModelInputs } from '../lib/workflows/model-inputs';
+import { sideInputsOf } from '../lib/models/side-inputs';
 import { loadNote } from './machine';
 
 const DATA_DIR = resolve(process.env.REELAB_DATA_DIR ?? join(__dirname, '..', '..', 'shared', 'datasets'));
@@ -54,10 +55,12 @@ interface Row {
 async function ratingCase(dataset: string, split: string, members: MemberSpec[]): Promise<Row[]> {
   const all = loadRatings(dataset, { dataDir: DATA_DIR, seed: 42 });
   const parts = makeSplit(all, split, dataset, { seed: 42, dataDir: DATA_DIR });
-  const model = createModel('ensemble', { members, dataset }) as EnsembleModel;
-  new ModelInputs(dataset, all, { dataDir: DATA_DIR, seed: 42 }).give(model);
+  const model = createModel('ensemble', { members }) as EnsembleModel;
+  const inputs = new SideInformation(dataset, all, { dataDir: DATA_DIR, seed: 42 }).fitInputs(
+    sideInputsOf(model),
+  );
   const started = performance.now();
-  await model.fit(parts.train, { threads: 2 });
+  await model.fit(parts.train, { ...inputs, threads: 2 });
   const seconds = (performance.now() - started) / 1000;
   const report = model.report();
   const rows: Row[] = report.members.map((m, i) => ({
@@ -165,9 +168,11 @@ async function speedCase(repeats: number): Promise<string> {
   ];
   const fitOnce = async (v: (typeof variants)[number]) => {
     const model = createModel('ensemble', { members: RATING_MEMBERS, parallel: v.parallel }) as EnsembleModel;
-    new ModelInputs('ml-100k', all, { dataDir: DATA_DIR, seed: 42 }).give(model);
+    const inputs = new SideInformation('ml-100k', all, { dataDir: DATA_DIR, seed: 42 }).fitInputs(
+      sideInputsOf(model),
+    );
     const started = performance.now();
-    await model.fit(parts.train, { threads: v.threads });
+    await model.fit(parts.train, { ...inputs, threads: v.threads });
     const wall = (performance.now() - started) / 1000;
     memberSeconds.set(v.name, [
       ...(memberSeconds.get(v.name) ?? []),

@@ -7,11 +7,12 @@
  *                                  [--split random:0.2] [--set epochs=25 ...]
  */
 import { join, resolve } from 'node:path';
-import { loadMovies, loadRatings } from '../lib/data/load';
+import { loadRatings } from '../lib/data/load';
+import { SideInformation } from '../lib/data/side-information';
 import { makeSplit } from '../lib/data/split';
-import { itemGenresFromMovies, wantsItemGenres } from '../lib/models/als-genre';
 import type { EpochReport } from '../lib/models/recommender';
 import { createModel, parseSetArguments } from '../lib/models/registry';
+import { sideInputsOf } from '../lib/models/side-inputs';
 import { projectRoot } from '../lib/util/project';
 
 function arg(name: string, fallback: string): string {
@@ -30,10 +31,10 @@ async function main(): Promise<void> {
   const all = loadRatings(dataset, { dataDir });
   const split = makeSplit(all, arg('split', 'random:0.2'), dataset, { dataDir, seed: 42 });
   const model = createModel(name, parseSetArguments(name, sets));
-  if (wantsItemGenres(model))
-    model.setItemGenres(itemGenresFromMovies(loadMovies(dataset, { dataDir }), all.itemIds));
+  const inputs = new SideInformation(dataset, all, { dataDir }).fitInputs(sideInputsOf(model));
   const curve: EpochReport[] = [];
   await model.fit(split.train, {
+    ...inputs,
     threads: Number(arg('threads', '2')),
     validation: split.test,
     onEpoch: (e) => curve.push(e),

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import {
   loadTensorFlow,
   measureMatMulGflops,
@@ -11,7 +10,7 @@ import {
 import { estimatePeak, type PeakEstimate } from '../compute/tensor-peak';
 import { ConfigError, errorMessage } from '../util/errors';
 import { projectRoot, venvBin } from '../util/project';
-import { action, printResult } from './output';
+import { printResult } from './output';
 
 export interface ToolStatus {
   ok: boolean;
@@ -142,28 +141,13 @@ function human(r: DoctorReport): string {
   return lines.join('\n');
 }
 
-export function registerDoctorCommand(program: Command): void {
-  program
-    .command('doctor')
-    .description(
-      'check node, the Python venv, MLflow, the tslab kernel and the tensor backend (with its GFLOP/s)',
-    )
-    .option('--backend <name>', `auto, ${TENSOR_BACKENDS.join(', ')}`, 'auto')
-    .option('--size <n>', 'matMul size for the GFLOP/s measurement', '1024')
-    .option('--json', 'print one JSON object')
-    .action(
-      action(async (opts: { backend: string; size: string; json?: boolean }) => {
-        if (opts.backend !== 'auto' && !(TENSOR_BACKENDS as readonly string[]).includes(opts.backend))
-          throw new ConfigError(
-            '--backend',
-            `"${opts.backend}" is not one of auto, ${TENSOR_BACKENDS.join(', ')}`,
-          );
-        const size = Number(opts.size);
-        if (!(Number.isInteger(size) && size >= 16 && size <= 8192))
-          throw new ConfigError('--size', `expected an integer in 16..8192, got "${opts.size}"`);
-        const report = await doctor({ backend: opts.backend as TensorBackendName | 'auto', size });
-        printResult(report, opts.json === true, human);
-        if (!report.ok) process.exitCode = 1;
-      }),
-    );
+export async function doctorCommand(opts: { backend: string; size: string; json?: boolean }): Promise<void> {
+  if (opts.backend !== 'auto' && !(TENSOR_BACKENDS as readonly string[]).includes(opts.backend))
+    throw new ConfigError('--backend', `"${opts.backend}" is not one of auto, ${TENSOR_BACKENDS.join(', ')}`);
+  const size = Number(opts.size);
+  if (!(Number.isInteger(size) && size >= 16 && size <= 8192))
+    throw new ConfigError('--size', `expected an integer in 16..8192, got "${opts.size}"`);
+  const report = await doctor({ backend: opts.backend as TensorBackendName | 'auto', size });
+  printResult(report, opts.json === true, human);
+  if (!report.ok) process.exitCode = 1;
 }

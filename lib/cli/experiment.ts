@@ -1,52 +1,35 @@
 import { relative } from 'node:path';
-import type { Command } from 'commander';
 import { connectTracking } from '../tracking/connect';
 import { runExperiment } from '../workflows/experiment';
-import { action, note, printResult } from './output';
-import {
-  addSearchOptions,
-  dryRun,
-  humanSummary,
-  positiveInt,
-  type SearchCliOptions,
-  searchSummary,
-} from './search';
+import { note, printResult } from './output';
+import { dryRun, humanSummary, positiveInt, type SearchCliOptions, searchSummary } from './search';
 
-export function registerExperimentCommand(program: Command): void {
-  addSearchOptions(
-    program
-      .command('experiment')
-      .description(
-        'run an experiment config end to end: search (resumed from MLflow), then experiments/reports/<name>.md/.html',
-      )
-      .argument('<config>', 'experiment config (experiments/*.yaml)')
-      .option('--out <dir>', 'report folder (default experiments/reports)'),
-  ).action(
-    action(async (configPath: string, opts: SearchCliOptions & { out?: string }) => {
-      if (dryRun(configPath, opts)) return;
-      const tracking = await connectTracking({ noTrack: !opts.track, warn: note });
-      const out = await runExperiment(configPath, {
-        tracking,
-        dataDir: opts.dataDir,
-        parallel: positiveInt('--threads', opts.threads),
-        inline: opts.inline === true,
-        fresh: opts.fresh === true,
-        runSource: 'experiment',
-        sourceName: `reelab ${process.argv.slice(2).join(' ')}`,
-        log: note,
-        reportDir: opts.out,
-      });
-      const summary = { ...searchSummary(out.search), report: out.files };
-      printResult(
-        summary,
-        opts.json === true,
-        (s: typeof summary) =>
-          `${humanSummary(s)}\nreport: ${relative(process.cwd(), s.report.markdown)}, ${relative(process.cwd(), s.report.html)}`,
-      );
-      if (out.search.counts.failed > 0) {
-        note(`${out.search.counts.failed} trial(s) failed; the report lists them`);
-        process.exitCode = 2;
-      }
-    }),
+export async function experimentCommand(
+  configPath: string,
+  opts: SearchCliOptions & { out?: string },
+): Promise<void> {
+  if (dryRun(configPath, opts)) return;
+  const tracking = await connectTracking({ noTrack: !opts.track, warn: note });
+  const out = await runExperiment(configPath, {
+    tracking,
+    dataDir: opts.dataDir,
+    parallel: positiveInt('--threads', opts.threads),
+    inline: opts.inline === true,
+    fresh: opts.fresh === true,
+    runSource: 'experiment',
+    sourceName: `reelab ${process.argv.slice(2).join(' ')}`,
+    log: note,
+    reportDir: opts.out,
+  });
+  const summary = { ...searchSummary(out.search), report: out.files };
+  printResult(
+    summary,
+    opts.json === true,
+    (s: typeof summary) =>
+      `${humanSummary(s)}\nreport: ${relative(process.cwd(), s.report.markdown)}, ${relative(process.cwd(), s.report.html)}`,
   );
+  if (out.search.counts.failed > 0) {
+    note(`${out.search.counts.failed} trial(s) failed; the report lists them`);
+    process.exitCode = 2;
+  }
 }

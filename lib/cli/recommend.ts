@@ -1,63 +1,42 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { modelNeedsTracking, resolveModelDir } from '../serving/artifact';
 import { type RatingInput, RecommendationService } from '../serving/service';
 import { connectTracking } from '../tracking/connect';
 import { ConfigError, DataError } from '../util/errors';
-import { action, note, printResult } from './output';
+import { note, printResult } from './output';
 
-export function registerRecommendCommand(program: Command): void {
-  program
-    .command('recommend')
-    .description('top-k movies for a known user, or for a new user from a ratings file (cold start)')
-    .requiredOption('--model <dir|run-id>', 'model folder from `reelab train`, or an MLflow run id')
-    .option('--user <id>', 'MovieLens user id')
-    .option('--ratings <file.json>', 'new user: JSON array of {"movieId", "rating"}')
-    .option('-k, --k <n>', 'list length', '10')
-    .option('--explain', 'add the rated movies most similar to each recommendation')
-    .option('--json', 'print one JSON object')
-    .action(
-      action(
-        async (opts: {
-          model: string;
-          user?: string;
-          ratings?: string;
-          k: string;
-          explain?: boolean;
-          json?: boolean;
-        }) => {
-          if ((opts.user === undefined) === (opts.ratings === undefined))
-            throw new ConfigError(
-              '--user/--ratings',
-              'give exactly one of --user <id> or --ratings <file.json>',
-            );
-          const k = parseInteger(opts.k, '-k');
-          const tracking = /^(runs:\/)?[0-9a-f]{32}/i.test(opts.model)
-            ? await connectTracking({ warn: note })
-            : null;
-          const service = await RecommendationService.open(opts.model, { tracking, maxK: 1000 });
-          if (opts.user !== undefined) {
-            const result = service.recommendForUser(
-              parseInteger(opts.user, '--user'),
-              k,
-              opts.explain === true,
-            );
-            printResult(result, opts.json === true, (r: typeof result) =>
-              [`top ${r.items.length} for user ${r.user} (${r.model}):`, ...lines(r.items)].join('\n'),
-            );
-          } else {
-            const result = service.recommendForRatings(readRatings(opts.ratings!), k, opts.explain === true);
-            if (result.unknownMovies.length > 0)
-              note(`left out movies the model does not know: ${result.unknownMovies.join(', ')}`);
-            printResult(result, opts.json === true, (r: typeof result) =>
-              [
-                `top ${r.items.length} for a new user from ${r.used} ratings (${r.model}, ${r.method}):`,
-                ...lines(r.items),
-              ].join('\n'),
-            );
-          }
-        },
-      ),
+export async function recommendCommand(opts: {
+  model: string;
+  user?: string;
+  ratings?: string;
+  k: string;
+  explain?: boolean;
+  json?: boolean;
+}): Promise<void> {
+  if ((opts.user === undefined) === (opts.ratings === undefined))
+    throw new ConfigError('--user/--ratings', 'give exactly one of --user <id> or --ratings <file.json>');
+  const k = parseInteger(opts.k, '-k');
+  const tracking = modelNeedsTracking(opts.model) ? await connectTracking({ warn: note }) : null;
+  const service = await RecommendationService.open(await resolveModelDir(opts.model, { tracking }), {
+    tracking,
+    maxK: 1000,
+  });
+  if (opts.user !== undefined) {
+    const result = service.recommendForUser(parseInteger(opts.user, '--user'), k, opts.explain === true);
+    printResult(result, opts.json === true, (r: typeof result) =>
+      [`top ${r.items.length} for user ${r.user} (${r.model}):`, ...lines(r.items)].join('\n'),
     );
+  } else {
+    const result = service.recommendForRatings(readRatings(opts.ratings!), k, opts.explain === true);
+    if (result.unknownMovies.length > 0)
+      note(`left out movies the model does not know: ${result.unknownMovies.join(', ')}`);
+    printResult(result, opts.json === true, (r: typeof result) =>
+      [
+        `top ${r.items.length} for a new user from ${r.used} ratings (${r.model}, ${r.method}):`,
+        ...lines(r.items),
+      ].join('\n'),
+    );
+  }
 }
 
 function lines(items: Array<{ movieId: number; title: string; score: number }>): string[] {

@@ -1,11 +1,10 @@
-import type { Command } from 'commander';
 import { planSearch } from '../search/plan';
 import type { SearchResult } from '../search/runner';
 import { connectTracking } from '../tracking/connect';
 import { ConfigError } from '../util/errors';
 import { describeParams } from '../util/params-text';
 import { resolveConfig, searchWithReport } from '../workflows/search';
-import { action, note, printResult } from './output';
+import { note, printResult } from './output';
 
 export interface SearchCliOptions {
   threads?: string;
@@ -23,21 +22,6 @@ export function positiveInt(field: string, text: string | undefined): number | u
   if (!(Number.isInteger(n) && n >= 1))
     throw new ConfigError(field, `expected a positive integer, got "${text}"`);
   return n;
-}
-
-/** The options `search` and `experiment` share. */
-export function addSearchOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--threads <n>',
-      'trials run at once, one worker thread each (default: config, else one per core)',
-    )
-    .option('--data-dir <dir>', 'folder holding <dataset>/ (default REELAB_DATA_DIR, else ./data)')
-    .option('--inline', 'run trials on the main thread instead of worker threads')
-    .option('--dry-run', 'validate the config and print the plan; run nothing')
-    .option('--fresh', 'recompute every trial even if MLflow has it (earlier runs are marked superseded)')
-    .option('--no-track', 'do not log to MLflow (nothing is reused either)')
-    .option('--json', 'print one JSON object');
 }
 
 /** Summary printed by search / experiment. */
@@ -98,36 +82,23 @@ export function dryRun(configPath: string, opts: SearchCliOptions): boolean {
   return true;
 }
 
-export function registerSearchCommand(program: Command): void {
-  addSearchOptions(
-    program
-      .command('search')
-      .description(
-        'grid / random search from an experiment config: parallel trials, nested MLflow runs, resumable',
-      )
-      .argument('<config>', 'experiment config (experiments/*.yaml)'),
-  ).action(
-    action(async (configPath: string, opts: SearchCliOptions) => {
-      if (dryRun(configPath, opts)) return;
-      const tracking = await connectTracking({ noTrack: !opts.track, warn: note });
-      const out = await searchWithReport(configPath, {
-        tracking,
-        dataDir: opts.dataDir,
-        parallel: positiveInt('--threads', opts.threads),
-        inline: opts.inline === true,
-        fresh: opts.fresh === true,
-        runSource: 'cli',
-        sourceName: `reelab ${process.argv.slice(2).join(' ')}`,
-        log: note,
-      });
-      const summary = searchSummary(out.result);
-      printResult(summary, opts.json === true, humanSummary);
-      if (out.result.counts.failed > 0) {
-        note(
-          `${out.result.counts.failed} trial(s) failed; see the MLflow runs (reelab.error tag) or the report`,
-        );
-        process.exitCode = 2;
-      }
-    }),
-  );
+export async function searchCommand(configPath: string, opts: SearchCliOptions): Promise<void> {
+  if (dryRun(configPath, opts)) return;
+  const tracking = await connectTracking({ noTrack: !opts.track, warn: note });
+  const out = await searchWithReport(configPath, {
+    tracking,
+    dataDir: opts.dataDir,
+    parallel: positiveInt('--threads', opts.threads),
+    inline: opts.inline === true,
+    fresh: opts.fresh === true,
+    runSource: 'cli',
+    sourceName: `reelab ${process.argv.slice(2).join(' ')}`,
+    log: note,
+  });
+  const summary = searchSummary(out.result);
+  printResult(summary, opts.json === true, humanSummary);
+  if (out.result.counts.failed > 0) {
+    note(`${out.result.counts.failed} trial(s) failed; see the MLflow runs (reelab.error tag) or the report`);
+    process.exitCode = 2;
+  }
 }

@@ -4,6 +4,7 @@
  * samples the JS kernel would; only the arithmetic differs (Float32 here, Float64 temporaries in JS).
  */
 import { type WasmMemory, type WasmModule, wasmApi } from './ials-wasm';
+import { watToBinary } from './wat-binary';
 import { xoshiroStepWat } from './xoshiro-wat';
 
 const WAT = `
@@ -185,14 +186,6 @@ const WAT = `
 )
 `;
 
-interface Wabt {
-  parseWat(
-    filename: string,
-    source: string,
-    features: Record<string, boolean>,
-  ): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void };
-}
-
 let compiled: Promise<WasmModule | null> | null = null;
 
 /** The compiled BPR kernel, or null without WebAssembly SIMD / shared memory. */
@@ -200,10 +193,7 @@ export function bprKernelModule(): Promise<WasmModule | null> {
   compiled ??= (async () => {
     if (process.env.REELAB_NO_WASM === '1' || !wasmApi) return null;
     try {
-      const wabt = await (require('wabt') as () => Promise<Wabt>)();
-      const parsed = wabt.parseWat('bpr.wat', WAT, { simd: true, threads: true, bulk_memory: true });
-      const { buffer } = parsed.toBinary({});
-      parsed.destroy();
+      const buffer = await watToBinary('bpr.wat', WAT, { simd: true, threads: true, bulk_memory: true });
       return new wasmApi.Module(buffer);
     } catch {
       return null;

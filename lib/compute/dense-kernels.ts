@@ -15,6 +15,7 @@
  * Yᵀ = M·A_Kᵀ straight into the row panels that the update then reads.
  */
 import { type WasmModule, wasmApi } from './ials-wasm';
+import { watToBinary } from './wat-binary';
 
 export const MR = 4;
 export const NR = 4;
@@ -123,14 +124,6 @@ export function kernelText(mr = MR, nr = NR): string {
 )`;
 }
 
-interface Wabt {
-  parseWat(
-    filename: string,
-    source: string,
-    features: Record<string, boolean>,
-  ): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void };
-}
-
 const compiled = new Map<string, Promise<WasmModule | null>>();
 
 /** The compiled kernels for an MR × NR tile, or null without WebAssembly SIMD / threads (or REELAB_NO_WASM=1). */
@@ -141,10 +134,7 @@ export function denseKernelModule(mr = MR, nr = NR): Promise<WasmModule | null> 
     module = (async () => {
       if (process.env.REELAB_NO_WASM === '1' || !wasmApi) return null;
       try {
-        const wabt = await (require('wabt') as () => Promise<Wabt>)();
-        const parsed = wabt.parseWat('dense.wat', kernelText(mr, nr), { simd: true, threads: true });
-        const { buffer } = parsed.toBinary({});
-        parsed.destroy();
+        const buffer = await watToBinary('dense.wat', kernelText(mr, nr), { simd: true, threads: true });
         return new wasmApi.Module(buffer);
       } catch {
         return null;

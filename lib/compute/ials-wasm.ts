@@ -6,6 +6,7 @@
  * rows over threads gives bit-identical factors. The module is assembled once per process from the text below
  * with wabt and handed to workers as a compiled WebAssembly.Module.
  */
+import { watToBinary } from './wat-binary';
 
 /** All pointers are byte offsets into the shared memory. */
 const WAT = `
@@ -181,14 +182,6 @@ export const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebA
 /** Module path for worker tasks of this file. */
 export const WASM_TASK_MODULE = __filename;
 
-interface WabtModule {
-  toBinary(options: Record<string, unknown>): { buffer: Uint8Array };
-  destroy(): void;
-}
-interface Wabt {
-  parseWat(filename: string, source: string, features: Record<string, boolean>): WabtModule;
-}
-
 let compiled: Promise<WasmModule | null> | null = null;
 
 /** The compiled kernel, or null when this runtime lacks WebAssembly SIMD / shared memory. */
@@ -196,11 +189,7 @@ export function cgKernelModule(): Promise<WasmModule | null> {
   compiled ??= (async () => {
     if (process.env.REELAB_NO_WASM === '1' || !wasmApi) return null;
     try {
-      const factory = require('wabt') as () => Promise<Wabt>;
-      const wabt = await factory();
-      const parsed = wabt.parseWat('ials-cg.wat', WAT, { simd: true, threads: true, bulk_memory: true });
-      const { buffer } = parsed.toBinary({});
-      parsed.destroy();
+      const buffer = await watToBinary('ials-cg.wat', WAT, { simd: true, threads: true, bulk_memory: true });
       return new wasmApi.Module(buffer);
     } catch {
       return null;

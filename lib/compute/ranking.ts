@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import type { FactorScorer, Recommender } from '../models/recommender';
 import { ConfigError, ReelabError } from '../util/errors';
 import { toShared, workerPool } from './pool';
 import { type Alloc, packItems, paddedItems, quantiseItems } from './ranking-kernel';
 import { type ItemSets, RankStats, TopKSelector } from './ranking-select';
 import { type RankTaskPayload, type RankTaskResult, rankUsersTask } from './ranking-task';
+import type { FactorScorer, ItemScorer } from './scorer';
 
 export type { ItemSets } from './ranking-select';
 
@@ -101,7 +101,7 @@ function checkUsers(
  * and do not depend on thread count or block sizes.
  */
 export async function rankUsers(
-  model: Recommender,
+  model: ItemScorer,
   nItems: number,
   users: Int32Array,
   options: RankOptions,
@@ -239,7 +239,7 @@ function shareIf<T extends Float32Array | Int32Array>(a: T, threads: number): T 
 
 /** Full ranking through `scoreAll` for models without a factor form (one user at a time, this thread). */
 export async function rankWithScoreAll(
-  model: Recommender,
+  model: ItemScorer,
   nItems: number,
   users: Int32Array,
   options: RankOptions,

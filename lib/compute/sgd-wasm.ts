@@ -5,6 +5,8 @@
  * thread runs the same kernel, so 1 and N threads still give bit-identical factors. Assembled once per process
  * from the text below with wabt; when WebAssembly SIMD is unavailable the plain JS kernel is used.
  */
+
+import { watToBinary } from './wat-binary';
 import { xoshiroStepWat } from './xoshiro-wat';
 
 /** Both kernels' entry point: column, factor and bias byte offsets, the rating range, rates and regularisation. */
@@ -259,14 +261,6 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-interface Wabt {
-  parseWat(
-    filename: string,
-    source: string,
-    features: Record<string, boolean>,
-  ): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void };
-}
-
 const compiled = new Map<number, Promise<SgdWasmModule | null>>();
 
 /**
@@ -287,13 +281,10 @@ export function sgdKernelModule(
   module = (async () => {
     if (process.env.REELAB_NO_WASM === '1' || !wasmApi) return null;
     try {
-      const factory = require('wabt') as () => Promise<Wabt>;
-      const parsed = (await factory()).parseWat('sgd.wat', looped ? LOOPED_WAT : unrolledWat(stride), {
+      const buffer = await watToBinary('sgd.wat', looped ? LOOPED_WAT : unrolledWat(stride), {
         simd: true,
         threads: true,
       });
-      const { buffer } = parsed.toBinary({});
-      parsed.destroy();
       return new wasmApi.Module(buffer);
     } catch (err) {
       if (process.env.REELAB_DEBUG_WASM) console.error(err);

@@ -1,5 +1,5 @@
 import type { Tensor1D, Tensor2D } from '@tensorflow/tfjs';
-import type { FactorScorer } from '../models/recommender';
+import type { FactorScorer } from './scorer';
 import type { TF } from './tensor';
 
 /**

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { basename, extname, isAbsolute, relative, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { sha256Hex } from '../search/hash';
 import { ConfigError } from '../util/errors';
+import { sha256Hex } from '../util/hash';
 import { projectRoot } from '../util/project';
 import {
   type ExperimentConfig,

@@ -42,7 +42,7 @@ export const modelSpecSchema = z
       .record(z.union([scalar, z.array(z.unknown()), z.record(z.unknown())]))
       .default({})
       .describe('fixed hyperparameters (lists/objects for structured params such as ensemble members)'),
-    space: z.record(z.unknown()).default({}).describe('searched hyperparameters (see lib/search/spaces.ts)'),
+    space: z.record(z.unknown()).default({}).describe('searched hyperparameters (see lib/config/spaces.ts)'),
     earlyStopping: z.boolean().default(true).describe('false: never early-stop this model'),
   })
   .strict();
@@ -144,7 +144,9 @@ export type ExperimentConfigInput = z.input<typeof experimentSchema>;
 /** The schema's direct output (before normalisation). */
 export type ExperimentConfigOutput = z.output<typeof experimentSchema>;
 
-export type ParamValue = number | string | boolean;
+import type { ParamValue } from '../util/params-text';
+
+export type { ParamValue };
 /** A fixed param as written: a scalar, or a list / object for structured params (e.g. ensemble members). */
 export type ParamInput = ParamValue | unknown[] | { [key: string]: unknown };
 
@@ -160,7 +162,7 @@ export interface ModelConfig {
   label: string;
   description: string | null;
   params: Record<string, ParamInput>;
-  /** Raw space specs, by parameter, in config order (parsed by lib/search/spaces.ts). */
+  /** Raw space specs, by parameter, in config order (parsed by lib/config/spaces.ts). */
   space: Record<string, unknown>;
   earlyStopping: boolean;
 }

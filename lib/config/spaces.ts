@@ -9,9 +9,11 @@
  *
  * Real values drawn or stepped are rounded to 6 significant digits (readable params, stable hashes).
  */
+
+import type { ParamValue } from '../util/params-text';
 import { Rng } from '../util/rng';
 
-export type ParamValue = number | string | boolean;
+export type { ParamValue };
 
 export type Space =
   | { kind: 'choice'; values: ParamValue[] }

@@ -10,14 +10,6 @@ import { parseSplitSpec } from '../data/split';
 import { type MetricSpec, parseMetric } from '../eval/names';
 import { DEFAULT_RELEVANCE, parseProtocol, protocolLabel } from '../eval/protocols';
 import { MODELS, type ModelEntry } from '../models/registry';
-import {
-  expandGrid,
-  gridSize,
-  type NamedSpace,
-  parseSpace,
-  probeValues,
-  sampleRandom,
-} from '../search/spaces';
 import { ConfigError } from '../util/errors';
 import {
   defaultGoal,
@@ -28,6 +20,7 @@ import {
   RATING_EPOCH_METRICS,
 } from './models';
 import type { ExperimentConfig, ExperimentConfigOutput, ModelConfig, ParamInput, ParamValue } from './schema';
+import { expandGrid, gridSize, type NamedSpace, parseSpace, probeValues, sampleRandom } from './spaces';
 
 export type ConfigPath = Array<string | number>;
 

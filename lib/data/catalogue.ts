@@ -1,10 +1,64 @@
-import { DataError } from '../util/errors';
+import { ConfigError, DataError } from '../util/errors';
+import type { Genome } from './genome';
 import type { IdMap } from './id-map';
 import type { Movie } from './movies';
 
+/** Tag applications, columnar (lib/data/tags' `TagTable` fits): `vocabulary[tagIds[k]]` was applied to `movieIds[k]`. */
+export interface TagApplications {
+  readonly size: number;
+  readonly movieIds: Int32Array;
+  readonly tagIds: Int32Array;
+  readonly vocabulary: readonly string[];
+}
+
 /**
- * The movie catalogue in columnar form, in ascending movieId order, aligned with the ratings' item index space:
- * `itemIndex[row]` is the movie's item index, or -1 for a movie nobody rated; `rowOfItem[item]` goes back.
+ * Tags per catalogue row (CSR): row r's tag applications are `vocabulary[indices[k]]` for k in
+ * indptr[r] .. indptr[r+1]), one entry per application (a tag applied twice counts twice), in file order.
+ */
+export interface CatalogueTags {
+  readonly vocabulary: readonly string[];
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
+}
+
+/** The tag genome with each catalogue row's row in it (`relevance` is genome rows × tags, row-major). */
+export interface CatalogueGenome extends Genome {
+  /** Genome row of catalogue row r, or -1 when the genome has no scores for that movie. */
+  readonly rowOf: Int32Array;
+}
+
+/** External ids per catalogue row (links.csv), -1 where unknown. */
+export interface CatalogueLinks {
+  readonly imdbIds: Int32Array;
+  readonly tmdbIds: Int32Array;
+}
+
+/** Names per catalogue row (CSR), e.g. directors or actors from the IMDb join. */
+export interface CatalogueNames {
+  readonly names: readonly string[];
+  readonly indptr: Int32Array;
+  readonly indices: Int32Array;
+}
+
+/** Dense per-row vectors, e.g. text embeddings of title + overview (`values` is rows × dims, row-major). */
+export interface CatalogueVectors {
+  /** What produced them (e.g. "all-MiniLM-L6-v2"). */
+  readonly model: string;
+  readonly dims: number;
+  readonly values: Float32Array;
+}
+
+/**
+ * THE movie catalogue: every piece of side information a model, a metric or a plot gets about movies, in
+ * columnar form (typed arrays and string arrays, so it structured-clones into worker threads), in ascending
+ * movieId order and aligned with the ratings' item index space: `itemIndex[row]` is the movie's item index, or
+ * -1 for a movie nobody rated; `rowOfItem[item]` goes back. Built once in lib/data (`loadDataset`,
+ * `loadCatalogue`, `movieCatalogue`) and handed to models through `fit(train, { catalogue })`; models never
+ * read files.
+ *
+ * Optional parts are null when the release lacks them (or they were not loaded). The fields marked "later"
+ * are room for columns a later change adds (IMDb join, text embeddings): absent or null until then, and every
+ * consumer must treat them as optional.
  */
 export interface MovieCatalogue {
   readonly size: number;
@@ -12,24 +66,54 @@ export interface MovieCatalogue {
   readonly titles: string[];
   /** Release year, or 0 when unknown. */
   readonly years: Int16Array;
-  /** Genre names in first-seen order (ml-100k: the u.genre order). */
+  /** Genre names: the u.genre order (ml-100k), the synthetic order, else sorted by name. */
   readonly genreNames: string[];
-  /** Genres of row r are genreIndices[genreIndptr[r] .. genreIndptr[r+1]). */
+  /** Genres of row r are genreIndices[genreIndptr[r] .. genreIndptr[r+1]), distinct, in the file's order. */
   readonly genreIndptr: Int32Array;
   readonly genreIndices: Int32Array;
   readonly itemIndex: Int32Array;
   readonly rowOfItem: Int32Array;
+  /** Tag applications per movie (tags.csv / tags.dat), or null. */
+  readonly tags: CatalogueTags | null;
+  /** Tag-genome relevance scores (ml-20m and later, when loaded), or null. */
+  readonly genome: CatalogueGenome | null;
+  /** IMDb / TMDB ids (links.csv), or null. */
+  readonly links: CatalogueLinks | null;
+  /** Later: IMDb directors per movie. */
+  readonly directors?: CatalogueNames | null;
+  /** Later: IMDb principal cast per movie. */
+  readonly actors?: CatalogueNames | null;
+  /** Later: runtime in minutes, NaN when unknown. */
+  readonly runtimes?: Float32Array | null;
+  /** Later: IMDb average rating (1–10), NaN when unknown. */
+  readonly imdbRatings?: Float32Array | null;
+  /** Later: text embeddings per movie. */
+  readonly textEmbeddings?: CatalogueVectors | null;
+}
+
+/** The optional parts `movieCatalogue` joins onto the movies (matched by MovieLens movieId). */
+export interface CatalogueParts {
+  tags?: TagApplications | null;
+  genome?: Genome | null;
+  links?: {
+    readonly size: number;
+    readonly movieIds: Int32Array;
+    readonly imdbIds: Int32Array;
+    readonly tmdbIds: Int32Array;
+  } | null;
 }
 
 /**
- * Builds the catalogue from parsed movies and the ratings' item ids. A rated movie that is missing from the
- * movies file is an error (naming `moviesFile`), never a silently title-less item.
+ * Builds the catalogue from parsed movies, the ratings' item ids and the optional parts. A rated movie that is
+ * missing from the movies file is an error (naming `moviesFile`), never a silently title-less item. `itemIds`
+ * null: a catalogue of movies without ratings (e.g. new movies to score), every itemIndex -1.
  */
 export function movieCatalogue(
   movies: readonly Movie[],
-  itemIds: IdMap,
+  itemIds: IdMap | null,
   moviesFile: string,
   genreOrder: readonly string[] = [],
+  parts: CatalogueParts = {},
 ): MovieCatalogue {
   const order = movies.map((_, i) => i).sort((a, b) => movies[a]!.movieId - movies[b]!.movieId);
   const n = movies.length;
@@ -41,12 +125,15 @@ export function movieCatalogue(
   const genreIndptr = new Int32Array(n + 1);
   const genreList: number[] = [];
   const itemIndex = new Int32Array(n);
-  const rowOfItem = new Int32Array(itemIds.size).fill(-1);
+  const rowOfItem = new Int32Array(itemIds ? itemIds.size : 0).fill(-1);
   for (let r = 0; r < n; r++) {
     const m = movies[order[r]!]!;
     movieIds[r] = m.movieId;
+    if (r > 0 && movieIds[r - 1] === m.movieId)
+      throw new DataError(moviesFile, undefined, `duplicate movie id ${m.movieId}`);
     titles[r] = m.title;
     years[r] = m.year ?? 0;
+    const start = genreList.length;
     for (const g of m.genres) {
       let gi = genreIndex.get(g);
       if (gi === undefined) {
@@ -54,10 +141,12 @@ export function movieCatalogue(
         genreNames.push(g);
         genreIndex.set(g, gi);
       }
-      genreList.push(gi);
+      let dup = false;
+      for (let k = start; k < genreList.length; k++) if (genreList[k] === gi) dup = true;
+      if (!dup) genreList.push(gi);
     }
     genreIndptr[r + 1] = genreList.length;
-    const item = itemIds.index(m.movieId);
+    const item = itemIds ? itemIds.index(m.movieId) : -1;
     itemIndex[r] = item;
     if (item >= 0) rowOfItem[item] = r;
   }
@@ -74,9 +163,10 @@ export function movieCatalogue(
       throw new DataError(
         moviesFile,
         undefined,
-        `movie ${itemIds.id(i)} has ratings but is not in this file`,
+        `movie ${itemIds!.id(i)} has ratings but is not in this file`,
       );
   }
+  const rowOfId = (id: number) => searchSorted(movieIds, id);
   return {
     size: n,
     movieIds,
@@ -87,7 +177,71 @@ export function movieCatalogue(
     genreIndices,
     itemIndex,
     rowOfItem,
+    tags: parts.tags ? catalogueTags(parts.tags, n, rowOfId) : null,
+    genome: parts.genome ? catalogueGenome(parts.genome, movieIds) : null,
+    links: parts.links ? catalogueLinks(parts.links, n, rowOfId) : null,
   };
+}
+
+/** Groups tag applications by catalogue row, keeping file order within a movie (a stable counting sort). */
+function catalogueTags(tags: TagApplications, n: number, rowOfId: (id: number) => number): CatalogueTags {
+  const rows = new Int32Array(tags.size);
+  const indptr = new Int32Array(n + 1);
+  for (let k = 0; k < tags.size; k++) {
+    const r = rowOfId(tags.movieIds[k]!);
+    rows[k] = r;
+    if (r >= 0) indptr[r + 1]!++;
+  }
+  for (let r = 0; r < n; r++) indptr[r + 1]! += indptr[r]!;
+  const next = indptr.slice(0, n);
+  const indices = new Int32Array(indptr[n]!);
+  for (let k = 0; k < tags.size; k++) {
+    const r = rows[k]!;
+    if (r >= 0) indices[next[r]!++] = tags.tagIds[k]!;
+  }
+  return { vocabulary: tags.vocabulary, indptr, indices };
+}
+
+function catalogueGenome(genome: Genome, movieIds: Int32Array): CatalogueGenome {
+  const rowOf = new Int32Array(movieIds.length);
+  for (let r = 0; r < movieIds.length; r++) rowOf[r] = searchSorted(genome.movieIds, movieIds[r]!);
+  return {
+    movieIds: genome.movieIds,
+    tagIds: genome.tagIds,
+    tags: genome.tags,
+    relevance: genome.relevance,
+    rowOf,
+  };
+}
+
+function catalogueLinks(
+  links: NonNullable<CatalogueParts['links']>,
+  n: number,
+  rowOfId: (id: number) => number,
+): CatalogueLinks {
+  const imdbIds = new Int32Array(n).fill(-1);
+  const tmdbIds = new Int32Array(n).fill(-1);
+  for (let k = 0; k < links.size; k++) {
+    const r = rowOfId(links.movieIds[k]!);
+    if (r < 0) continue;
+    imdbIds[r] = links.imdbIds[k]!;
+    tmdbIds[r] = links.tmdbIds[k]!;
+  }
+  return { imdbIds, tmdbIds };
+}
+
+/** Index of `value` in an ascending array, or -1. */
+function searchSorted(values: Int32Array, value: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = values[mid]!;
+    if (v === value) return mid;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** Genre names of a catalogue row. */
@@ -98,16 +252,62 @@ export function genresOf(catalogue: MovieCatalogue, row: number): string[] {
   return out;
 }
 
+/** Tags applied to a catalogue row, one per application, in file order ([] without tags). */
+export function tagsOf(catalogue: MovieCatalogue, row: number): string[] {
+  const t = catalogue.tags;
+  if (!t) return [];
+  const out: string[] = [];
+  for (let k = t.indptr[row]!; k < t.indptr[row + 1]!; k++) out.push(t.vocabulary[t.indices[k]!]!);
+  return out;
+}
+
 /** Catalogue row of a MovieLens movieId, or -1 (binary search; movieIds are ascending). */
 export function rowOfMovie(catalogue: MovieCatalogue, movieId: number): number {
-  let lo = 0;
-  let hi = catalogue.size - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = catalogue.movieIds[mid]!;
-    if (v === movieId) return mid;
-    if (v < movieId) lo = mid + 1;
-    else hi = mid - 1;
+  return searchSorted(catalogue.movieIds, movieId);
+}
+
+/** The catalogue's rows back as `Movie` records (release year null when unknown), in movieId order. */
+export function moviesOf(catalogue: MovieCatalogue): Movie[] {
+  return Array.from({ length: catalogue.size }, (_, r) => ({
+    movieId: catalogue.movieIds[r]!,
+    title: catalogue.titles[r]!,
+    year: catalogue.years[r] || null,
+    genres: genresOf(catalogue, r),
+  }));
+}
+
+/**
+ * Catalogue row of every item of `itemIds` (-1 where the catalogue lacks the movie): `rowOfItem` itself when
+ * the catalogue was built for these item ids, else matched by movieId (a catalogue of another item space).
+ */
+export function catalogueRows(catalogue: MovieCatalogue, itemIds: IdMap): Int32Array {
+  const n = itemIds.size;
+  if (catalogue.rowOfItem.length === n) {
+    let aligned = true;
+    for (let i = 0; i < n && aligned; i++) {
+      const r = catalogue.rowOfItem[i]!;
+      aligned = r >= 0 && catalogue.movieIds[r] === itemIds.id(i);
+    }
+    if (aligned) return catalogue.rowOfItem;
   }
-  return -1;
+  const rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = searchSorted(catalogue.movieIds, itemIds.id(i));
+  return rows;
+}
+
+/**
+ * The catalogue a model's fit was given, or a ConfigError saying what to pass: models get side information
+ * only through `fit(train, { catalogue })`.
+ */
+export function requireCatalogue(
+  model: string,
+  catalogue: MovieCatalogue | undefined | null,
+  uses: string,
+): MovieCatalogue {
+  if (catalogue) return catalogue;
+  throw new ConfigError(
+    `model ${model}`,
+    `uses ${uses} from the movie catalogue: pass fit(train, { catalogue }) with the dataset's catalogue ` +
+      '(loadDataset(name).movies, or SideInformation.fitInputs() from lib/data/side-information)',
+  );
 }

@@ -6,6 +6,7 @@ import { type MovieCatalogue, movieCatalogue } from './catalogue';
 import { datasetDir, resolveDataDir } from './data-dir';
 import { readUsers, type UserTable } from './demographics';
 import { type Genome, readGenome } from './genome';
+import type { IdMap } from './id-map';
 import type { Interactions } from './interactions';
 import { type LinkTable, readLinks } from './links';
 import { isMovieLensName, MOVIELENS, MOVIELENS_NAMES, type MovieLensSpec } from './movielens';
@@ -92,7 +93,8 @@ export interface Dataset {
 
 /**
  * Loads ratings, movie metadata and the optional parts of a dataset. The item index space is the rated movies
- * in ascending movieId order; the catalogue keeps unrated movies too, with itemIndex -1.
+ * in ascending movieId order; the catalogue (`movies`) keeps unrated movies too, with itemIndex -1, and carries
+ * the tags, links and genome that were read (the same tables are also returned as read, for feature code).
  */
 export function loadDataset(name: string, options: DatasetLoadOptions = {}): Dataset {
   const parsed = parseDatasetName(name);
@@ -113,26 +115,79 @@ export function loadDataset(name: string, options: DatasetLoadOptions = {}): Dat
   const spec = parsed.spec;
   const dir = datasetDir(resolveDataDir(options.dataDir), spec.name, spec.ratingsFile);
   const ratings = interactionsFromRaw(readRatingsFile(join(dir, spec.ratingsFile), spec.ratingsFormat));
-  const movies = movieCatalogue(
-    readMovies(dir, spec),
-    ratings.itemIds,
-    join(dir, spec.moviesFile),
-    spec.moviesLayout === 'u.item' ? ML100K_GENRES : [],
-  );
-  const has = (file: string | undefined) => file !== undefined && existsSync(join(dir, file));
+  const side = readSideParts(dir, spec, parts);
   return {
     name,
     dir,
     ratings,
-    movies,
-    tags: parts.has('tags') && has(spec.tagsFile) ? readTags(dir, spec) : null,
-    links: parts.has('links') && has(spec.linksFile) ? readLinks(dir, spec) : null,
-    users: parts.has('users') && has(spec.usersFile) ? readUsers(dir, spec) : null,
+    movies: catalogueFromFiles(dir, spec, ratings.itemIds, side),
+    tags: side.tags,
+    links: side.links,
+    users: parts.has('users') && hasFile(dir, spec.usersFile) ? readUsers(dir, spec) : null,
+    genome: side.genome,
+  };
+}
+
+export interface CatalogueLoadOptions extends LoadOptions {
+  /** Optional parts joined onto the catalogue when the release has them (default: tags and links). */
+  parts?: Array<'tags' | 'links' | 'genome'>;
+}
+
+/**
+ * The movie catalogue of a dataset aligned with `itemIds` (the item id map of the dataset's ratings, e.g.
+ * `loadRatings(name).itemIds`), with tags and links (and the genome, when asked for) where the release has
+ * them. Synthetic datasets get their generated titles, years and genres.
+ */
+export function loadCatalogue(
+  dataset: string,
+  itemIds: IdMap,
+  options: CatalogueLoadOptions = {},
+): MovieCatalogue {
+  const parsed = parseDatasetName(dataset);
+  if (parsed.kind === 'synthetic') {
+    const data = generateSynthetic({ ratings: parsed.ratings, seed: options.seed });
+    return movieCatalogue(syntheticMovies(data), itemIds, dataset, SYNTHETIC_GENRES);
+  }
+  const spec = parsed.spec;
+  const dir = datasetDir(resolveDataDir(options.dataDir), spec.name, spec.moviesFile);
+  const side = readSideParts(dir, spec, new Set(options.parts ?? ['tags', 'links']));
+  return catalogueFromFiles(dir, spec, itemIds, side);
+}
+
+function hasFile(dir: string, file: string | undefined): boolean {
+  return file !== undefined && existsSync(join(dir, file));
+}
+
+interface SideParts {
+  tags: TagTable | null;
+  links: LinkTable | null;
+  genome: Genome | null;
+}
+
+function readSideParts(dir: string, spec: MovieLensSpec, parts: ReadonlySet<string>): SideParts {
+  return {
+    tags: parts.has('tags') && hasFile(dir, spec.tagsFile) ? readTags(dir, spec) : null,
+    links: parts.has('links') && hasFile(dir, spec.linksFile) ? readLinks(dir, spec) : null,
     genome:
-      parts.has('genome') && has(spec.genomeScoresFile) && has(spec.genomeTagsFile)
+      parts.has('genome') && hasFile(dir, spec.genomeScoresFile) && hasFile(dir, spec.genomeTagsFile)
         ? readGenome(dir, spec)
         : null,
   };
+}
+
+function catalogueFromFiles(
+  dir: string,
+  spec: MovieLensSpec,
+  itemIds: IdMap,
+  side: SideParts,
+): MovieCatalogue {
+  return movieCatalogue(
+    readMovies(dir, spec),
+    itemIds,
+    join(dir, spec.moviesFile),
+    spec.moviesLayout === 'u.item' ? ML100K_GENRES : [],
+    side,
+  );
 }
 
 export interface DatasetSummary {

@@ -13,6 +13,7 @@
  *   (implicit's "precision" is Σ hits / Σ min(K, |relevant|) over users: see `implicitPrecision`).
  * Empty inputs, K ≤ 0 and NaN throw MetricInputError: a metric is never NaN.
  */
+import type { MovieCatalogue } from '../data/catalogue';
 import { ReelabError } from '../util/errors';
 
 /** Error for metric inputs that would otherwise yield NaN. */
@@ -497,35 +498,34 @@ export function popularityBias(lists: RankedLists, itemUsers: Int32Array, k: num
 }
 
 /**
- * Sorted genre ids per item: item i's genres are genres[indptr[i] .. indptr[i+1]), ascending (the shape of
- * `itemGenresFromMovies` in models/als-genre).
+ * Genres per item index, as the movie catalogue holds them (lib/data/catalogue `MovieCatalogue` fits, and is
+ * what workflows pass): item i's genres are genreIndices[genreIndptr[r] .. genreIndptr[r+1]) of its catalogue
+ * row r = rowOfItem[i] (an item without a row, r < 0, has no genres).
  */
-export interface ItemGenreSets {
-  indptr: Int32Array;
-  genres: Int32Array;
-}
+export type ItemGenreSets = Pick<MovieCatalogue, 'genreIndptr' | 'genreIndices' | 'rowOfItem'>;
 
 /**
  * Genre distance of two items: 1 − Jaccard(genres_a, genres_b) = 1 − |a ∩ b| / |a ∪ b|; two items without
- * any genre are at distance 0, one without genres and one with are at distance 1.
+ * any genre are at distance 0, one without genres and one with are at distance 1. A row's genres are distinct
+ * (any order).
  */
 export function genreDistance(genres: ItemGenreSets, a: number, b: number): number {
-  let p = genres.indptr[a]!;
-  const pEnd = genres.indptr[a + 1]!;
-  let q = genres.indptr[b]!;
-  const qEnd = genres.indptr[b + 1]!;
-  const union0 = pEnd - p + (qEnd - q);
+  const ra = genres.rowOfItem[a] ?? -1;
+  const rb = genres.rowOfItem[b] ?? -1;
+  const p0 = ra >= 0 ? genres.genreIndptr[ra]! : 0;
+  const pEnd = ra >= 0 ? genres.genreIndptr[ra + 1]! : 0;
+  const q0 = rb >= 0 ? genres.genreIndptr[rb]! : 0;
+  const qEnd = rb >= 0 ? genres.genreIndptr[rb + 1]! : 0;
+  const union0 = pEnd - p0 + (qEnd - q0);
   if (union0 === 0) return 0;
   let common = 0;
-  while (p < pEnd && q < qEnd) {
-    const x = genres.genres[p]!;
-    const y = genres.genres[q]!;
-    if (x === y) {
-      common++;
-      p++;
-      q++;
-    } else if (x < y) p++;
-    else q++;
+  for (let p = p0; p < pEnd; p++) {
+    const x = genres.genreIndices[p]!;
+    for (let q = q0; q < qEnd; q++)
+      if (genres.genreIndices[q] === x) {
+        common++;
+        break;
+      }
   }
   return 1 - common / (union0 - common);
 }

@@ -76,7 +76,7 @@ export interface EvaluateModelOptions {
   blockItems?: number;
   /** See RankOptions.parallelMinFlops. */
   parallelMinFlops?: number;
-  /** Genres per item index, needed by diversity. */
+  /** Genres per item index (the dataset's movie catalogue), needed by diversity. */
   itemGenres?: ItemGenreSets | null;
 }
 
@@ -201,7 +201,7 @@ export async function evaluateModel(
       `${beyond.map((s) => s.name).join(', ')} need the full protocol (they describe whole recommendation lists)`,
     );
   if (ranking.some((s) => s.kind === 'diversity') && !options.itemGenres)
-    throw new ConfigError('metrics', 'diversity needs item genres (itemGenres)');
+    throw new ConfigError('metrics', 'diversity needs item genres (itemGenres: the movie catalogue)');
   const relevance = options.relevance === undefined ? DEFAULT_RELEVANCE : options.relevance;
 
   const results: ProtocolResult[] = [];

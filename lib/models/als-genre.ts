@@ -1,53 +1,52 @@
 import { z } from 'zod';
 import { cholesky, choleskySolve } from '../compute/linalg';
+import { type MovieCatalogue, requireCatalogue } from '../data/catalogue';
 import type { IdMap } from '../data/id-map';
 import type { Interactions } from '../data/interactions';
-import type { Movie } from '../data/movies';
 import { ConfigError, ReelabError, throwIfAborted } from '../util/errors';
 import { Rng } from '../util/rng';
 import { BaseRecommender, expectFloat32, expectInt32, expectNumber } from './base';
 import { ratingRange } from './baseline';
-import type { FactorScorer, FitOptions, ModelState, Recommender } from './recommender';
+import type { FactorScorer, FitOptions, ModelState } from './recommender';
 import { expectFloat64 } from './svd';
 
-/** Genres of each item (CSR over item indices) and the genre names. */
-export interface ItemGenres {
+/**
+ * The training items' genres (CSR over item indices, each item's genre indices ascending) and the genre names,
+ * numbered in order of first appearance over the catalogue's rated movies. The model keeps it (and saves it),
+ * so a restored model scores without the catalogue.
+ */
+interface GenreIncidence {
   indptr: Int32Array;
   genres: Int32Array;
   names: string[];
 }
 
-/** Models that use movie genres take them through this method before `fit` (the evaluate workflow does it). */
-export interface ItemGenresConsumer extends Recommender {
-  setItemGenres(genres: ItemGenres): void;
-}
-
-export function wantsItemGenres(model: Recommender): model is ItemGenresConsumer {
-  return typeof (model as Partial<ItemGenresConsumer>).setItemGenres === 'function';
-}
-
 /**
- * Item × genre incidence aligned with `itemIds` (interactions.itemIds), genre indices in order of first
- * appearance in the catalogue. Rated items missing from the catalogue get no genres; catalogue movies without
- * ratings are ignored.
+ * Item × genre incidence of `itemIds` from the catalogue (matched by movieId). Rated items missing from the
+ * catalogue get no genres; catalogue movies without ratings are ignored.
  */
-export function itemGenresFromMovies(movies: Movie[], itemIds: IdMap): ItemGenres {
+export function genreIncidence(catalogue: MovieCatalogue, itemIds: IdMap): GenreIncidence {
   const names: string[] = [];
-  const index = new Map<string, number>();
+  const index = new Map<number, number>();
   const perItem: number[][] = Array.from({ length: itemIds.size }, () => []);
-  for (const m of movies) {
-    const i = itemIds.index(m.movieId);
+  let matched = 0;
+  for (let r = 0; r < catalogue.size; r++) {
+    const i = itemIds.index(catalogue.movieIds[r]!);
     if (i < 0) continue;
-    for (const g of m.genres) {
-      let gi = index.get(g);
+    matched++;
+    for (let k = catalogue.genreIndptr[r]!; k < catalogue.genreIndptr[r + 1]!; k++) {
+      const c = catalogue.genreIndices[k]!;
+      let gi = index.get(c);
       if (gi === undefined) {
         gi = names.length;
-        index.set(g, gi);
-        names.push(g);
+        index.set(c, gi);
+        names.push(catalogue.genreNames[c]!);
       }
       if (!perItem[i]!.includes(gi)) perItem[i]!.push(gi);
     }
   }
+  if (matched === 0 && itemIds.size > 0)
+    throw new ConfigError('catalogue', `has none of the ${itemIds.size} training movies (another dataset?)`);
   const indptr = new Int32Array(itemIds.size + 1);
   for (let i = 0; i < itemIds.size; i++) indptr[i + 1] = indptr[i]! + perItem[i]!.length;
   const genres = new Int32Array(indptr[itemIds.size]!);
@@ -84,13 +83,8 @@ export const alsGenreSchema = z
   .strict();
 export type AlsGenreParams = z.infer<typeof alsGenreSchema>;
 
-/** Fit options of ALS-genre: the genres may come here instead of through `setItemGenres`. */
-export interface AlsGenreFitOptions extends FitOptions {
-  itemGenres?: ItemGenres;
-}
-
 /**
- * Explicit ALS with biases and genre features (seed 004's "Bias + Users + Movies + Genre Features" model):
+ * Explicit ALS with biases and genre features (the "Bias + Users + Movies + Genre Features" model):
  *
  *   r̂_ui = μ + b_u + b_i + c̄_i + p_u · (q_i + f̄_i),   c̄_i = Σ_{g∈G(i)} c_g / |G(i)|,  f̄_i = Σ_{g∈G(i)} f_g / |G(i)|
  *
@@ -100,9 +94,9 @@ export interface AlsGenreFitOptions extends FitOptions {
  * for every (b_u, p_u), jointly for all genre terms (c_g, f_g), then for every (b_i, q_i), so L never increases.
  * Items without ratings keep b_i = 0, q_i = 0 and are scored from their genres (cold start).
  */
-export class AlsGenreModel extends BaseRecommender<AlsGenreParams> implements ItemGenresConsumer {
+export class AlsGenreModel extends BaseRecommender<AlsGenreParams> {
   readonly name = 'als-genre';
-  private itemGenres: ItemGenres | null = null;
+  private itemGenres: GenreIncidence | null = null;
   private mean = 0;
   private low = -Infinity;
   private high = Infinity;
@@ -120,34 +114,10 @@ export class AlsGenreModel extends BaseRecommender<AlsGenreParams> implements It
     super(alsGenreSchema.parse(params));
   }
 
-  setItemGenres(genres: ItemGenres): void {
-    if (genres.indptr.length < 1 || genres.indptr[genres.indptr.length - 1] !== genres.genres.length)
-      throw new ConfigError('itemGenres', 'indptr does not match the genres array');
-    for (let t = 0; t < genres.genres.length; t++) {
-      const g = genres.genres[t]!;
-      if (!(g >= 0 && g < genres.names.length))
-        throw new ConfigError('itemGenres', `genre index ${g} is outside 0..${genres.names.length - 1}`);
-    }
-    this.itemGenres = genres;
-  }
-
-  override async fit(train: Interactions, options: AlsGenreFitOptions = {}): Promise<void> {
-    if (options.itemGenres) this.setItemGenres(options.itemGenres);
-    return super.fit(train, options);
-  }
-
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
-    const genres = this.itemGenres;
-    if (!genres)
-      throw new ConfigError(
-        'als-genre',
-        'needs movie genres: call setItemGenres(itemGenresFromMovies(loadMovies(dataset), train.itemIds)) or pass fit(train, { itemGenres })',
-      );
-    if (genres.indptr.length !== train.nItems + 1)
-      throw new ConfigError(
-        'itemGenres',
-        `covers ${genres.indptr.length - 1} items but the training data has ${train.nItems}`,
-      );
+    const catalogue = requireCatalogue(this.name, options.catalogue, 'movie genres');
+    const genres = genreIncidence(catalogue, train.itemIds);
+    this.itemGenres = genres;
     const p = this.params;
     const k = p.factors;
     this.mean = train.mean();
@@ -391,15 +361,6 @@ export class AlsGenreModel extends BaseRecommender<AlsGenreParams> implements It
     return r;
   }
 
-  private rmseOn(data: Interactions): number {
-    let s = 0;
-    for (let n = 0; n < data.size; n++) {
-      const e = data.ratings[n]! - this.predictOne(data.users[n]!, data.items[n]!);
-      s += e * e;
-    }
-    return Math.sqrt(s / Math.max(1, data.size));
-  }
-
   protected predictOne(user: number, item: number): number {
     const knownU = user >= 0 && user < this.userBias.length;
     const knownI = item >= 0 && item < this.effBias.length;
@@ -480,11 +441,17 @@ export class AlsGenreModel extends BaseRecommender<AlsGenreParams> implements It
     this.genreFactors = expectFloat32(state, 'genreFactors');
     const names = state['genres.names'];
     if (!Array.isArray(names)) throw new ReelabError('saved model: "genres.names" is missing');
-    this.setItemGenres({
+    const genres: GenreIncidence = {
       indptr: expectInt32(state, 'genres.indptr'),
       genres: expectInt32(state, 'genres.genres'),
       names: names.map(String),
-    });
+    };
+    if (genres.indptr[genres.indptr.length - 1] !== genres.genres.length)
+      throw new ReelabError('saved model: "genres.indptr" does not match "genres.genres"');
+    for (let t = 0; t < genres.genres.length; t++)
+      if (!(genres.genres[t]! >= 0 && genres.genres[t]! < genres.names.length))
+        throw new ReelabError(`saved model: genre index ${genres.genres[t]} is outside the genre names`);
+    this.itemGenres = genres;
     const nItems = this.itemBias.length;
     this.effFactors = new Float32Array(nItems * this.params.factors);
     this.effBias = new Float64Array(nItems);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Interactions } from '../data/interactions';
 import { throwIfAborted } from '../util/errors';
 import { BaseRecommender, expectFloat32, expectNumber } from './base';
+import { type FoldedUser, foldInBias } from './fold-in';
 import type { FitOptions, ModelState } from './recommender';
 
 export const baselineSchema = z
@@ -96,15 +97,6 @@ export class BaselineModel extends BaseRecommender<ResolvedParams> {
     }
   }
 
-  private rmseOn(data: Interactions): number {
-    let s = 0;
-    for (let k = 0; k < data.size; k++) {
-      const e = data.ratings[k]! - this.predictOne(data.users[k]!, data.items[k]!);
-      s += e * e;
-    }
-    return Math.sqrt(s / Math.max(1, data.size));
-  }
-
   protected predictOne(user: number, item: number): number {
     const r = this.mean + (this.userBias[user] ?? 0) + (this.itemBias[item] ?? 0);
     return r < this.low ? this.low : r > this.high ? this.high : r;
@@ -114,6 +106,11 @@ export class BaselineModel extends BaseRecommender<ResolvedParams> {
     this.assertFitted();
     const base = this.mean + (this.userBias[user] ?? 0);
     for (let i = 0; i < out.length; i++) out[i] = base + this.itemBias[i]!;
+  }
+
+  /** A new user's bias by the user step of the ALS fit, b = Σ(r − μ − b_i) / (regUser + n). */
+  protected override foldInProfile(items: Int32Array, ratings: Float32Array): FoldedUser {
+    return foldInBias(this.mean, this.itemBias, items, ratings, this.params.regUser);
   }
 
   /** The fitted biases (read-only views). */

@@ -11,7 +11,8 @@ import { dropBelow } from '../features/weighting';
 import { ConfigError, throwIfAborted } from '../util/errors';
 import { Rng } from '../util/rng';
 import { BaseRecommender, expectFloat32 } from './base';
-import { checkFinite, resolveThreads, restoreFactors, similarByFactors } from './ials';
+import { checkFinite, type LegacyParams, resolveThreads, restoreFactors, withoutLegacyNames } from './ials';
+import { factorNeighbours } from './item-similarity';
 import type { FactorScorer, FitOptions, ModelState } from './recommender';
 
 export const bprSchema = z
@@ -24,14 +25,18 @@ export const bprSchema = z
       .default(64)
       .describe('latent dimensions (plus an item-bias column)'),
     learningRate: z.number().positive().default(0.01).describe('SGD step'),
-    regularization: z.number().min(0).default(0.01).describe('L2 on the factors touched by each update'),
-    iterations: z
+    reg: z
+      .number()
+      .min(0)
+      .default(0.01)
+      .describe('L2 on the factors touched by each update (implicit: regularization)'),
+    epochs: z
       .number()
       .int()
       .min(1)
       .max(10000)
       .default(100)
-      .describe('epochs (one sample per interaction)'),
+      .describe('passes of one sample per interaction (implicit: iterations)'),
     verifyNegative: z
       .boolean()
       .default(true)
@@ -88,8 +93,8 @@ export class BprModel extends BaseRecommender<BprParams> {
   private userFactors = new Float32Array(0);
   private itemFactors = new Float32Array(0);
 
-  constructor(params: Partial<BprParams> = {}) {
-    super(bprSchema.parse(params));
+  constructor(params: Partial<BprParams> & LegacyParams = {}) {
+    super(bprSchema.parse(withoutLegacyNames(params)));
   }
 
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
@@ -158,7 +163,7 @@ export class BprModel extends BaseRecommender<BprParams> {
     );
     const wasm = arena && module ? { module, memory: arena.memory, out: arena.int32(2 * p.blocks) } : null;
     const total = indptr[nUsers]!;
-    for (let epoch = 1; epoch <= p.iterations; epoch++) {
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
       throwIfAborted(options.signal, `${this.name} training`);
       const started = performance.now();
       strata.build(Rng.derive(p.seed, 0x7fff0000 + epoch));
@@ -169,7 +174,7 @@ export class BprModel extends BaseRecommender<BprParams> {
         indptr,
         indices,
         learningRate: p.learningRate,
-        regularization: p.regularization,
+        regularization: p.reg,
         verifyNegative: p.verifyNegative,
         negativeRetries: p.negativeRetries,
         seed: p.seed,
@@ -180,7 +185,7 @@ export class BprModel extends BaseRecommender<BprParams> {
       const seconds = (performance.now() - started) / 1000;
       options.onEpoch?.({
         epoch,
-        epochs: p.iterations,
+        epochs: p.epochs,
         seconds,
         metrics: {
           trainAuc: total > skipped ? correct / (total - skipped) : 0,
@@ -219,8 +224,14 @@ export class BprModel extends BaseRecommender<BprParams> {
   }
 
   /** Cosine neighbours in factor space (bias column included, as implicit does), the item left out. */
-  similarItems(item: number, count: number): TopK {
-    return similarByFactors(this, this.itemFactors, this.params.factors + 1, item, count);
+  override similarItems(item: number, count: number): TopK {
+    this.assertFitted();
+    return factorNeighbours(this.itemFactors, this.params.factors + 1, item, count);
+  }
+
+  /** Implicit fold-in with the model's own L2 weight (BPR has no confidence scale: alpha 1). */
+  protected override implicitFoldInWeights(): { reg: number; alpha: number } {
+    return { reg: this.params.reg, alpha: 1 };
   }
 
   get factorsView(): { users: Float32Array; items: Float32Array; k: number } {

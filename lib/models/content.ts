@@ -1,27 +1,14 @@
 import { z } from 'zod';
 import type { SparseMatrix } from '../compute/sparse';
 import { type TopK, topK } from '../compute/topk';
-import type { MovieCatalogue } from '../data/catalogue';
-import type { Genome } from '../data/genome';
+import { catalogueRows, type MovieCatalogue, requireCatalogue } from '../data/catalogue';
 import type { Interactions } from '../data/interactions';
-import { loadDataset } from '../data/load';
-import type { TagTable } from '../data/tags';
 import { ConfigError } from '../util/errors';
 import { BaseRecommender, expectFloat32, expectInt32, expectNumber } from './base';
 import type { FitOptions, ModelState } from './recommender';
 
 export const contentSchema = z
   .object({
-    dataset: z
-      .string()
-      .default('')
-      .describe(
-        'dataset whose movies/tags/genome build the item profiles (unless setSideInformation was called)',
-      ),
-    dataDir: z
-      .string()
-      .default('')
-      .describe('data folder for `dataset` (default: REELAB_DATA_DIR, else ./data)'),
     genreWeight: z.number().min(0).default(1).describe('weight of the (unit-norm) genre block'),
     tagWeight: z.number().min(0).default(1).describe('weight of the (unit-norm) tag TF-IDF block'),
     genomeWeight: z.number().min(0).default(1).describe('weight of the (unit-norm) tag-genome block'),
@@ -34,22 +21,16 @@ export const contentSchema = z
   .strict();
 export type ContentParams = z.infer<typeof contentSchema>;
 
-/** What item profiles are built from: the catalogue (genres, years), and tags and the genome where present. */
-export interface SideInformation {
-  movies: MovieCatalogue;
-  tags?: TagTable | null;
-  genome?: Genome | null;
-}
-
 /**
  * Content-based ranking: item profiles = unit-norm blocks of genres, tag TF-IDF, tag-genome relevance and
  * release decade, each weighted, the whole vector unit-norm; a user's profile = Σ_i w_ui·item_i with
  * w_ui = r_ui − mean_u (or 1 when the user's ratings are all equal, or with centre=false);
- * score = cosine(user profile, item profile). Items nobody rated in training still get scores.
+ * score = cosine(user profile, item profile). Items nobody rated in training still get scores. The profiles
+ * come from the catalogue given to fit (`fit(train, { catalogue })`): genres and years always, tags and the
+ * genome where it carries them.
  */
 export class ContentModel extends BaseRecommender<ContentParams> {
   readonly name = 'content';
-  private side: SideInformation | null = null;
   private profiles: SparseMatrix = {
     nRows: 0,
     nCols: 0,
@@ -66,29 +47,10 @@ export class ContentModel extends BaseRecommender<ContentParams> {
     super(contentSchema.parse(params));
   }
 
-  /** Supplies movies/tags/genome directly (e.g. from `loadDataset`) instead of loading `dataset` in fit. */
-  setSideInformation(side: SideInformation): this {
-    this.side = side;
-    return this;
-  }
-
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
     const started = performance.now();
-    let side = this.side;
-    if (!side) {
-      if (!this.params.dataset) {
-        throw new ConfigError(
-          'model content',
-          'needs item side information: set dataset=<name> or call setSideInformation({ movies, tags, genome })',
-        );
-      }
-      const d = loadDataset(this.params.dataset, {
-        dataDir: this.params.dataDir || undefined,
-        parts: ['tags', 'genome'],
-      });
-      side = { movies: d.movies, tags: d.tags, genome: d.genome };
-    }
-    const built = buildProfiles(train, side, this.params);
+    const catalogue = requireCatalogue(this.name, options.catalogue, 'movie genres, tags and genome');
+    const built = buildProfiles(train, catalogue, this.params);
     this.profiles = built.profiles;
     this.featureNames = built.names;
     // User weights aligned with the training CSR (= the seen arrays).
@@ -148,7 +110,7 @@ export class ContentModel extends BaseRecommender<ContentParams> {
   }
 
   /** Items with the most similar profiles (cosine), the item itself left out. */
-  similarItems(item: number, count: number): TopK {
+  override similarItems(item: number, count: number): TopK {
     this.assertFitted();
     if (!(Number.isInteger(item) && item >= 0 && item < this.nItems))
       throw new RangeError(`item index ${item} is outside 0..${this.nItems - 1}`);
@@ -211,15 +173,11 @@ interface Block {
 /** Builds unit-norm item profiles in the training data's item index space (matched by MovieLens movieId). */
 export function buildProfiles(
   train: Interactions,
-  side: SideInformation,
+  movies: MovieCatalogue,
   p: Pick<ContentParams, 'genreWeight' | 'tagWeight' | 'genomeWeight' | 'decadeWeight'>,
 ): { profiles: SparseMatrix; names: string[] } {
   const n = train.nItems;
-  const movies = side.movies;
-  const rowOf = new Int32Array(n).fill(-1);
-  const movieRow = new Map<number, number>();
-  for (let r = 0; r < movies.size; r++) movieRow.set(movies.movieIds[r]!, r);
-  for (let i = 0; i < n; i++) rowOf[i] = movieRow.get(train.itemIds.id(i)) ?? -1;
+  const rowOf = catalogueRows(movies, train.itemIds);
   const emptyRows = () => Array.from({ length: n }, () => new Map<number, number>());
   const blocks: Block[] = [];
 
@@ -255,15 +213,13 @@ export function buildProfiles(
   }
   blocks.push(decade);
 
-  if (side.tags && side.tags.size > 0) {
-    const tags = side.tags;
+  if (movies.tags && movies.tags.indices.length > 0) {
+    const tags = movies.tags;
     const tagBlock: Block = {
       names: tags.vocabulary.map((t) => `tag:${t}`),
       rows: emptyRows(),
       weight: p.tagWeight,
     };
-    const itemOfMovie = new Map<number, number>();
-    for (let i = 0; i < n; i++) itemOfMovie.set(train.itemIds.id(i), i);
     // Case-folded tag ids so "Pixar" and "pixar" count together.
     const folded = new Map<string, number>();
     const canon = tags.vocabulary.map((t) => {
@@ -276,12 +232,14 @@ export function buildProfiles(
       return id;
     });
     tagBlock.names = [...folded.keys()].map((t) => `tag:${t}`);
-    for (let k = 0; k < tags.size; k++) {
-      const i = itemOfMovie.get(tags.movieIds[k]!);
-      if (i === undefined) continue;
-      const t = canon[tags.tagIds[k]!]!;
+    for (let i = 0; i < n; i++) {
+      const r = rowOf[i]!;
+      if (r < 0) continue;
       const row = tagBlock.rows[i]!;
-      row.set(t, (row.get(t) ?? 0) + 1);
+      for (let k = tags.indptr[r]!; k < tags.indptr[r + 1]!; k++) {
+        const t = canon[tags.indices[k]!]!;
+        row.set(t, (row.get(t) ?? 0) + 1);
+      }
     }
     // tf = 1 + log(count), idf = log(N / df) over items with any tag.
     const df = new Float64Array(folded.size);
@@ -296,19 +254,17 @@ export function buildProfiles(
     blocks.push(tagBlock);
   }
 
-  if (side.genome) {
-    const g = side.genome;
+  if (movies.genome) {
+    const g = movies.genome;
     const nt = g.tagIds.length;
     const gBlock: Block = {
       names: g.tags.map((t) => `genome:${t}`),
       rows: emptyRows(),
       weight: p.genomeWeight,
     };
-    const rowOfMovie = new Map<number, number>();
-    for (let r = 0; r < g.movieIds.length; r++) rowOfMovie.set(g.movieIds[r]!, r);
     for (let i = 0; i < n; i++) {
-      const r = rowOfMovie.get(train.itemIds.id(i));
-      if (r === undefined) continue;
+      const r = rowOf[i]! >= 0 ? g.rowOf[rowOf[i]!]! : -1;
+      if (r < 0) continue;
       for (let t = 0; t < nt; t++) {
         const v = g.relevance[r * nt + t]!;
         if (v !== 0) gBlock.rows[i]!.set(t, v);

@@ -5,12 +5,12 @@ import type { Interactions } from '../data/interactions';
 import { binarize, dropBelow } from '../features/weighting';
 import { ConfigError } from '../util/errors';
 import { BaseRecommender, expectFloat32, expectInt32, expectNumber } from './base';
-import { resolveThreads } from './ials';
+import { type LegacyParams, resolveThreads, withoutLegacyNames } from './ials';
 import type { FitOptions, ModelState } from './recommender';
 
 export const easeSchema = z
   .object({
-    lambda: z.number().positive().default(250).describe('L2 regularisation added to the diagonal of XᵀX'),
+    reg: z.number().positive().default(250).describe('λ, the L2 regularisation added to the diagonal of XᵀX'),
     values: z.enum(['binary', 'rating']).default('binary').describe("X's entries: 1, or the rating"),
     threshold: z.number().min(0).default(0).describe('drop interactions rated below this (0 keeps all)'),
     memoryBudgetGb: z
@@ -28,7 +28,7 @@ export const easeSchema = z
   .strict();
 /** Declared explicitly (not z.infer) so that tslab's non-strict compile keeps the fields required. */
 export type EaseParams = {
-  lambda: number;
+  reg: number;
   values: 'binary' | 'rating';
   threshold: number;
   memoryBudgetGb: number;
@@ -64,13 +64,13 @@ export class EaseModel extends BaseRecommender<EaseParams> {
   /** Which route the last fit took. */
   solverUsed: EaseSolver | null = null;
 
-  constructor(params: Partial<EaseParams> = {}) {
-    super(easeSchema.parse(params) as EaseParams);
+  constructor(params: Partial<EaseParams> & LegacyParams = {}) {
+    super(easeSchema.parse(withoutLegacyNames(params)) as EaseParams);
   }
 
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
     const started = performance.now();
-    const { lambda, values, threshold, memoryBudgetGb } = this.params;
+    const { reg, values, threshold, memoryBudgetGb } = this.params;
     const full = fromCompressed(train.csr(), train.nUsers, train.nItems);
     const x = alignedValues(
       full,
@@ -112,7 +112,7 @@ export class EaseModel extends BaseRecommender<EaseParams> {
     }
     const { b } = await easeWeights(
       { nRows: train.nUsers, nCols: m, indptr: full.indptr, indices: columns, values: x },
-      lambda,
+      reg,
       {
         threads: resolveThreads(options.threads),
         solver,

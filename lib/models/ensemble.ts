@@ -1,24 +1,24 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defaultThreads, type TaskRef, workerPool } from '../compute/pool';
+import type { MovieCatalogue } from '../data/catalogue';
 import type { Interactions } from '../data/interactions';
+import { rmse } from '../eval/metrics';
 import { ConfigError, ReelabError, throwIfAborted } from '../util/errors';
-import type { ItemGenres, ItemGenresConsumer } from './als-genre';
 import { BaseRecommender } from './base';
 import { ratingRange } from './baseline';
 import {
   fitAndQuery,
-  giveInputs,
   type MemberOutcome,
   type MemberQuery,
+  shareCatalogue,
   toPortable,
 } from './ensemble/fit-member';
 import type { MemberTaskPayload, MemberTaskResult } from './ensemble/member-task';
 import { type MemberFactory, type MemberSpec, parseMembers, type ResolvedMember } from './ensemble/members';
 import { linearStack, logisticStack, type StackWeights } from './ensemble/stacking';
-import { rankingRows, rmseOf, validationNdcg, validationSlice, zScoreInPlace } from './ensemble/validation';
-import type { MovieContent } from './nn/content';
-import { NeuralRecommender, type UsesMovieContent } from './nn/neural-model';
+import { rankingRows, validationNdcg, validationSlice, zScoreInPlace } from './ensemble/validation';
+import { NeuralRecommender } from './nn/neural-model';
 import type { EpochReport, FitOptions, ModelState, ModelStateValue, Recommender } from './recommender';
 
 export type { MemberFactory, MemberSpec } from './ensemble/members';
@@ -75,8 +75,6 @@ const commonShape = {
       'fit members concurrently in worker threads (TensorFlow.js members on this thread); false: one by one here',
     ),
   seed: z.number().int().default(42).describe('seed of the validation slice (and of ranking negatives)'),
-  dataset: z.string().default('').describe('dataset name, passed on to members that load side information'),
-  dataDir: z.string().default('').describe('data directory, passed on with dataset'),
 };
 
 export const ensembleSchema = z
@@ -106,8 +104,6 @@ export type EnsembleParams = {
   refit: boolean;
   parallel: boolean;
   seed: number;
-  dataset: string;
-  dataDir: string;
   /** Ranking mode only. */
   negatives?: number;
 };
@@ -185,34 +181,28 @@ const NDCG_K = 10;
  * Same seed → same numbers, with workers or without and whatever the thread count (members are deterministic
  * for their own seeds; native TensorFlow.js may differ in the last bits). An aborted fit starts no further
  * member; members already fitting in a worker finish first (worker tasks cannot be interrupted).
+ *
+ * Side information: the catalogue given to `fit(train, { catalogue })` is passed on to every member's fit (to
+ * worker threads with its typed arrays shared); members that need it and do not get it fail as they would alone.
  */
-export class EnsembleModel
-  extends BaseRecommender<EnsembleParams>
-  implements ItemGenresConsumer, UsesMovieContent
-{
+export class EnsembleModel extends BaseRecommender<EnsembleParams> {
   readonly name: 'ensemble' | 'ensemble-ranking';
   private readonly specs: ResolvedMember[];
   private members: Recommender[];
   private weights: StackWeights = { intercept: 0, weights: new Float64Array(0) };
   private low = -Infinity;
   private high = Infinity;
-  private genres: ItemGenres | null = null;
-  private movies: readonly MovieContent[] | null = null;
   private lastReport: EnsembleReport | null = null;
   private buffer = new Float32Array(0);
 
   constructor(
     readonly mode: EnsembleMode,
     params: Record<string, unknown>,
-    private readonly factory: MemberFactory & { has(model: string, key: string): boolean },
+    private readonly factory: MemberFactory,
   ) {
     super(parseParams(mode, params));
     this.name = mode === 'rating' ? 'ensemble' : 'ensemble-ranking';
-    this.specs = parseMembers(this.params.members, mode, factory, {
-      dataset: this.params.dataset,
-      dataDir: this.params.dataDir,
-      schemaHas: (model, key) => factory.has(model, key),
-    });
+    this.specs = parseMembers(this.params.members, mode, factory);
     this.members = this.specs.map((s) => factory.create(s.model, s.params));
   }
 
@@ -230,18 +220,6 @@ export class EnsembleModel
   get blendWeights(): StackWeights {
     this.assertFitted();
     return { intercept: this.weights.intercept, weights: this.weights.weights.slice() };
-  }
-
-  get needsMovieContent(): boolean {
-    return this.members.some((m) => (m as Partial<UsesMovieContent>).needsMovieContent === true);
-  }
-
-  setItemGenres(genres: ItemGenres): void {
-    this.genres = genres;
-  }
-
-  setMovieContent(movies: readonly MovieContent[]): void {
-    this.movies = movies;
   }
 
   /** Each member's validation metric against the blend's, the weights, and where and how long members ran. */
@@ -272,7 +250,7 @@ export class EnsembleModel
     // The refit does not depend on the weights, so both rounds share one queue: no barrier between them.
     const rounds: MemberRound[] = [{ fit: split.fit, validation: split.validation, query }];
     if (p.refit) rounds.push({ fit: train, validation: null, query: { kind: 'none' } });
-    const run = await this.runMembers(rounds, threads, options.signal);
+    const run = await this.runMembers(rounds, threads, options.signal, options.catalogue ?? null);
     const first = run.rounds[0]!;
     const features = first.outcomes.map((o) => o.features!);
 
@@ -281,8 +259,8 @@ export class EnsembleModel
     if (this.mode === 'rating') {
       const target = split.validation.ratings;
       this.weights = linearStack(features, target, { ridge: p.ridge, nonNegative: p.nonNegative });
-      memberValues = features.map((f) => rmseOf(f, target));
-      blendValue = rmseOf(this.blendRows(features), target);
+      memberValues = features.map((f) => rmse(target, f));
+      blendValue = rmse(target, this.blendRows(features));
     } else {
       this.weights = logisticStack(features, rows!.labels, { ridge: p.ridge, nonNegative: p.nonNegative });
       memberValues = first.outcomes.map((o) => o.ndcg!);
@@ -351,7 +329,7 @@ export class EnsembleModel
       seconds: r.seconds,
       validationRmse:
         this.mode === 'rating' && validation
-          ? rmseOf(this.predict(validation.users, validation.items), validation.ratings)
+          ? rmse(validation.ratings, this.predict(validation.users, validation.items))
           : undefined,
       metrics,
     };
@@ -367,6 +345,7 @@ export class EnsembleModel
     rounds: MemberRound[],
     threads: number,
     signal: AbortSignal | undefined,
+    catalogue: MovieCatalogue | null,
   ): Promise<{ rounds: RoundResult[]; placements: MemberPlacement[] }> {
     const results: RoundResult[] = rounds.map(() => {
       const models = this.specs.map((s) => this.fresh(s));
@@ -388,22 +367,19 @@ export class EnsembleModel
           fit,
           validation,
           query,
-          {
-            threads,
-            signal,
-          },
+          { threads, signal, catalogue },
         );
       }
     };
     const jobs: Promise<void>[] = [mainChain()];
     if (onWorkers.length > 0) {
       const pool = workerPool(threads);
-      const inputs = { genres: this.genres, movies: this.movies };
+      const shared = catalogue ? shareCatalogue(catalogue) : null;
       const portable = rounds.map((r) => ({
         fit: toPortable(r.fit),
         validation: r.validation ? toPortable(r.validation) : null,
         query: r.query,
-        inputs,
+        catalogue: shared,
       }));
       let next = 0;
       const lane = async (w: number) => {
@@ -431,9 +407,7 @@ export class EnsembleModel
   }
 
   private fresh(spec: ResolvedMember): Recommender {
-    const model = this.factory.create(spec.model, spec.params);
-    giveInputs(model, { genres: this.genres, movies: this.movies });
-    return model;
+    return this.factory.create(spec.model, spec.params);
   }
 
   /** Blend of stacking features row by row (rating mode: clipped like predictions). */

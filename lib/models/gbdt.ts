@@ -1,13 +1,11 @@
 import { z } from 'zod';
+import { requireCatalogue } from '../data/catalogue';
 import type { Interactions } from '../data/interactions';
 import { ConfigError, ReelabError, throwIfAborted } from '../util/errors';
 import { Rng } from '../util/rng';
-import type { PlotlyFigure } from '../viz/figures';
 import { BaseRecommender, expectNumber } from './base';
 import { Booster, type FeatureImportance, trainBooster } from './gbdt/booster';
 import { FeatureContext, itemContent } from './gbdt/features';
-import type { MovieContent } from './nn/content';
-import type { UsesMovieContent } from './nn/neural-model';
 import type { FitOptions, ModelState } from './recommender';
 
 /*
@@ -65,12 +63,10 @@ export type GbdtParams = z.infer<typeof gbdtSchema>;
  * Seed 000's XGBoost role: gradient-boosted trees re-rank with user features (rating statistics, genre affinity),
  * movie features (statistics, year, genres) and CF scores (baseline, SVD) as inputs. Stacked: CF models and
  * statistics come from one part of the training ratings, the trees learn the rest; `refit` then recomputes the
- * inputs on all training ratings. Needs movie content (genres, year) through `setMovieContent`.
+ * inputs on all training ratings. Needs the movie catalogue (genres, year): `fit(train, { catalogue })`.
  */
-export class GbdtModel extends BaseRecommender<GbdtParams> implements UsesMovieContent {
+export class GbdtModel extends BaseRecommender<GbdtParams> {
   readonly name = 'gbdt';
-  readonly needsMovieContent = true;
-  private movies: readonly MovieContent[] | null = null;
   private booster: Booster | null = null;
   private ctx: FeatureContext | null = null;
   private row = new Float32Array(0);
@@ -80,18 +76,10 @@ export class GbdtModel extends BaseRecommender<GbdtParams> implements UsesMovieC
     super(gbdtSchema.parse(params));
   }
 
-  setMovieContent(movies: readonly MovieContent[]): void {
-    this.movies = movies;
-  }
-
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
     const p = this.params;
-    if (!this.movies)
-      throw new ConfigError(
-        'movies',
-        'gbdt uses movie genres and years: call setMovieContent(loadMovies(dataset)) first',
-      );
-    const content = itemContent(this.movies, train);
+    const catalogue = requireCatalogue(this.name, options.catalogue, 'movie genres and years');
+    const content = itemContent(catalogue, train);
     const rng = Rng.derive(p.seed, 21);
     const perm = rng.permutation(train.size);
     const nStack = Math.round(train.size * p.stackFraction);
@@ -162,15 +150,6 @@ export class GbdtModel extends BaseRecommender<GbdtParams> implements UsesMovieC
     return { x, y, n, f };
   }
 
-  private rmseOn(data: Interactions): number {
-    let s = 0;
-    for (let k = 0; k < data.size; k++) {
-      const e = data.ratings[k]! - this.predictOne(data.users[k]!, data.items[k]!);
-      s += e * e;
-    }
-    return Math.sqrt(s / Math.max(1, data.size));
-  }
-
   protected predictOne(user: number, item: number): number {
     const ctx = this.ctx!;
     if (!(user >= 0 && user < this.nUsers && item >= 0 && item < this.nItems))
@@ -226,31 +205,4 @@ export class GbdtModel extends BaseRecommender<GbdtParams> implements UsesMovieC
 
 function clamp(x: number, ctx: FeatureContext): number {
   return x < ctx.low ? ctx.low : x > ctx.high ? ctx.high : x;
-}
-
-/** A horizontal bar chart of the top features by gain (Plotly spec for notebooks and reports). */
-export function importanceFigure(
-  importance: readonly FeatureImportance[],
-  top = 20,
-  title = 'GBDT feature importance (gain)',
-): PlotlyFigure {
-  const rows = importance.slice(0, top).reverse();
-  const total = importance.reduce((s, r) => s + r.gain, 0) || 1;
-  return {
-    data: [
-      {
-        type: 'bar',
-        orientation: 'h',
-        x: rows.map((r) => r.gain / total),
-        y: rows.map((r) => r.name),
-        text: rows.map((r) => `${r.splits} splits`),
-        hovertemplate: '%{y}: %{x:.1%} of gain (%{text})<extra></extra>',
-      },
-    ],
-    layout: {
-      title: { text: title },
-      xaxis: { title: { text: 'share of total gain' }, tickformat: '.0%' },
-      margin: { l: 160 },
-    },
-  };
 }

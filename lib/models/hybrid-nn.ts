@@ -2,9 +2,6 @@ import { z } from 'zod';
 import { type NeuralConfig, NeuralRecommender, parseLayers } from './nn/neural-model';
 import { trainingFields } from './nn/schema';
 
-export { attachTags, type MovieContent } from './nn/content';
-export { type UsesMovieContent, usesMovieContent } from './nn/neural-model';
-
 export const hybridNnSchema = z
   .object({
     mode: z
@@ -21,7 +18,10 @@ export const hybridNnSchema = z
     gmfFactors: z.number().int().min(0).max(1024).default(0).describe('GMF-branch embedding size (0: none)'),
     hidden: z.string().default('64,32').describe('MLP hidden layer sizes, comma-separated'),
     biases: z.boolean().default(true).describe('user and movie bias terms'),
-    content: z.boolean().default(true).describe('use movie content features (needs setMovieContent)'),
+    content: z
+      .boolean()
+      .default(true)
+      .describe('use movie content features (needs fit(train, { catalogue }))'),
     contentDims: z.number().int().min(1).max(1024).default(32).describe('width of the content tower'),
     genres: z.boolean().default(true).describe('genre multi-hot features'),
     textDims: z
@@ -31,7 +31,10 @@ export const hybridNnSchema = z
       .max(65536)
       .default(64)
       .describe('hashed TF-IDF title/tag n-gram buckets'),
-    tags: z.boolean().default(true).describe('include tags in the text features when given'),
+    tags: z
+      .boolean()
+      .default(true)
+      .describe("include the catalogue's tags in the text features when it has them"),
     numeric: z.boolean().default(true).describe('release year and log popularity features'),
     ...trainingFields,
   })

@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { alsLoss, gramOf, solveSide, solveSideWasm, type WasmAls, wasmAls } from '../compute/ials';
 import { cgKernelModule } from '../compute/ials-wasm';
-import { cosineToAll, factorScores, rowDot } from '../compute/linalg';
+import { factorScores, rowDot } from '../compute/linalg';
 import { sharedFloat32 } from '../compute/pool';
 import { fromCompressed, type SparseMatrix, transpose } from '../compute/sparse';
-import { type TopK, topK } from '../compute/topk';
+import type { TopK } from '../compute/topk';
 import type { Interactions } from '../data/interactions';
 import { type ConfidenceSpec, confidenceMatrix } from '../features/weighting';
 import { ConfigError, throwIfAborted } from '../util/errors';
 import { Rng } from '../util/rng';
 import { BaseRecommender, expectFloat32, expectNumber } from './base';
+import { type FoldedUser, type FoldInOptions, foldInImplicit } from './fold-in';
+import { factorNeighbours } from './item-similarity';
 import type { FactorScorer, FitOptions, ModelState } from './recommender';
 
 /** How interactions become confidences (shared by iALS and LMF); see lib/features/weighting.ts. */
@@ -30,8 +32,14 @@ export const confidenceShape = {
 export const ialsSchema = z
   .object({
     factors: z.number().int().min(1).max(1024).default(64).describe('latent dimensions'),
-    regularization: z.number().min(0).default(0.01).describe('λ on ‖x_u‖² and ‖y_i‖²'),
-    iterations: z.number().int().min(1).max(1000).default(15).describe('ALS sweeps (users, then items)'),
+    reg: z.number().min(0).default(0.01).describe('λ on ‖x_u‖² and ‖y_i‖² (implicit: regularization)'),
+    epochs: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(15)
+      .describe('ALS sweeps, users then items (implicit: iterations)'),
     solver: z
       .enum(['cg', 'cholesky'])
       .default('cg')
@@ -49,6 +57,37 @@ export const ialsSchema = z
   })
   .strict();
 export type IalsParams = z.infer<typeof ialsSchema>;
+
+/**
+ * Earlier reelab spellings that the model constructors still take (the registry maps every spelling in
+ * PARAM_SPELLINGS): `iterations` → `epochs`, `regularization` → `reg`, `lambda` → `reg`.
+ */
+export interface LegacyParams {
+  /** @deprecated use `epochs` */
+  iterations?: number;
+  /** @deprecated use `reg` */
+  regularization?: number;
+  /** @deprecated use `reg` */
+  lambda?: number;
+}
+
+/** `params` with the legacy spellings renamed; a ConfigError when both spellings of one parameter are given. */
+export function withoutLegacyNames<P extends object>(params: P & LegacyParams): Omit<P, keyof LegacyParams> {
+  const { iterations, regularization, lambda, ...rest } = params;
+  const out = { ...rest } as Record<string, unknown>;
+  const legacy: Array<[string, string, number | undefined]> = [
+    ['iterations', 'epochs', iterations],
+    ['regularization', 'reg', regularization],
+    ['lambda', 'reg', lambda],
+  ];
+  for (const [old, canonical, value] of legacy) {
+    if (value === undefined) continue;
+    if (out[canonical] !== undefined)
+      throw new ConfigError(old, `"${old}" and "${canonical}" are spellings of one parameter; give it once`);
+    out[canonical] = value;
+  }
+  return out as Omit<P, keyof LegacyParams>;
+}
 
 /** The weighting part of iALS / LMF parameters (schema defaults fill anything missing). */
 export function confidenceSpecOf(p: Partial<ConfidenceSpec>): ConfidenceSpec {
@@ -78,12 +117,12 @@ export class IalsModel extends BaseRecommender<IalsParams> {
   /** Training objective after each iteration (when computeLoss or onEpoch asks for it). */
   readonly losses: number[] = [];
 
-  constructor(params: Partial<IalsParams> = {}) {
-    super(ialsSchema.parse(params));
+  constructor(params: Partial<IalsParams> & LegacyParams = {}) {
+    super(ialsSchema.parse(withoutLegacyNames(params)));
   }
 
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
-    const { factors: k, regularization: reg, iterations, solver, cgSteps, seed, kernel } = this.params;
+    const { factors: k, reg, epochs, solver, cgSteps, seed, kernel } = this.params;
     const threads = resolveThreads(options.threads);
     const useWasm = solver === 'cg' && kernel !== 'js' && k % 4 === 0;
     const module = useWasm ? await cgKernelModule() : null;
@@ -121,7 +160,7 @@ export class IalsModel extends BaseRecommender<IalsParams> {
     this.userFactors = x;
     this.itemFactors = y;
     this.losses.length = 0;
-    for (let epoch = 1; epoch <= iterations; epoch++) {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
       throwIfAborted(options.signal, `${this.name} training`);
       const started = performance.now();
       const yty = await gramOf(y, k, reg, threads);
@@ -137,7 +176,7 @@ export class IalsModel extends BaseRecommender<IalsParams> {
         loss = await alsLoss({ ...cui, x, y, yty: new Float64Array(0), k }, train.nItems, reg, threads);
         this.losses.push(loss);
       }
-      options.onEpoch?.({ epoch, epochs: iterations, seconds, loss });
+      options.onEpoch?.({ epoch, epochs, seconds, loss });
     }
     checkFinite(this.name, x, y);
     if (wasm) {
@@ -172,9 +211,40 @@ export class IalsModel extends BaseRecommender<IalsParams> {
     };
   }
 
-  /** The `count` items closest to `item` by cosine in factor space (the item itself left out). */
-  similarItems(item: number, count: number): TopK {
-    return similarByFactors(this, this.itemFactors, this.params.factors, item, count);
+  /** The `count` items closest to `item` by cosine in factor space, over every item (the item itself left out). */
+  override similarItems(item: number, count: number): TopK {
+    this.assertFitted();
+    return factorNeighbours(this.itemFactors, this.params.factors, item, count);
+  }
+
+  /**
+   * The new user's row of the ALS user step: confidences from the model's own weighting (values, threshold,
+   * confidence, alpha), solved exactly against the fixed item factors with the model's `reg`.
+   */
+  protected override foldInProfile(
+    items: Int32Array,
+    ratings: Float32Array,
+    options: FoldInOptions,
+  ): FoldedUser {
+    const scorer = this.batchScorer();
+    const spec = {
+      ...confidenceSpecOf(this.params),
+      ...(options.alpha === undefined ? {} : { alpha: options.alpha }),
+    };
+    const reg = options.reg ?? this.params.reg;
+    if (spec.values === 'binary' && spec.confidence === 'linear' && spec.threshold === 0)
+      return foldInImplicit(scorer, items, { reg, alpha: spec.alpha });
+    const row = confidenceMatrix(
+      {
+        indptr: Int32Array.of(0, items.length),
+        indices: items,
+        values: ratings,
+        nRows: 1,
+        nCols: this.nItems,
+      },
+      spec,
+    );
+    return foldInImplicit(scorer, row.indices, { reg, alpha: spec.alpha, confidences: row.values });
   }
 
   /** Fitted factors (read-only views): users × k and items × k, row-major. */
@@ -199,25 +269,6 @@ export function resolveThreads(threads: number | undefined): number {
   if (!(Number.isInteger(t) && t >= 1))
     throw new ConfigError('threads', `must be a positive integer, got ${t}`);
   return t;
-}
-
-/** Top-`count` cosine neighbours of `item` in a factor matrix, leaving out the item itself. */
-export function similarByFactors(
-  model: BaseRecommender<Record<string, number | string | boolean>>,
-  itemFactors: Float32Array,
-  k: number,
-  item: number,
-  count: number,
-): TopK {
-  const n = model.nItems;
-  if (!(Number.isInteger(item) && item >= 0 && item < n))
-    throw new RangeError(`item index ${item} is outside 0..${n - 1}`);
-  if (!(Number.isInteger(count) && count > 0))
-    throw new RangeError(`k must be a positive integer, got ${count}`);
-  const scores = new Float32Array(n);
-  cosineToAll(itemFactors, k, item, scores);
-  scores[item] = Number.NEGATIVE_INFINITY;
-  return topK(scores, count);
 }
 
 /** Checks saved factor arrays against the model's shape before they are used. */

@@ -8,6 +8,7 @@ import { ConfigError } from '../util/errors';
 import { BaseRecommender, expectFloat32, expectInt32 } from './base';
 import { alignedValues } from './ease';
 import { resolveThreads } from './ials';
+import { checkItemQuery } from './item-similarity';
 import type { FitOptions, ModelState } from './recommender';
 
 export const itemKnnSchema = z
@@ -34,7 +35,7 @@ export type ItemKnnParams = z.infer<typeof itemKnnSchema>;
  * and score(u, j) = Σ_{i ∈ u} v_ui·sim(i, j).
  */
 export class ItemKnnModel extends BaseRecommender<ItemKnnParams> {
-  readonly name = 'item-knn';
+  readonly name = 'knn-topn-item';
   private sim: SparseMatrix = emptyMatrix();
   private xValues = new Float32Array(0);
   private xIndptr = new Int32Array(0);
@@ -96,10 +97,9 @@ export class ItemKnnModel extends BaseRecommender<ItemKnnParams> {
   }
 
   /** The item's stored neighbours (at most k), best first, the item itself left out. */
-  similarItems(item: number, count: number): TopK {
+  override similarItems(item: number, count: number): TopK {
     this.assertFitted();
-    if (!(Number.isInteger(item) && item >= 0 && item < this.nItems))
-      throw new RangeError(`item index ${item} is outside 0..${this.nItems - 1}`);
+    checkItemQuery(item, count, this.nItems);
     const from = this.sim.indptr[item]!;
     const to = this.sim.indptr[item + 1]!;
     const scores = new Float32Array(to - from);
@@ -137,7 +137,7 @@ export class ItemKnnModel extends BaseRecommender<ItemKnnParams> {
       indices.length !== values.length ||
       indptr[this.nItems] !== indices.length
     )
-      throw new ConfigError('saved item-knn model', 'the similarity arrays do not match the item count');
+      throw new ConfigError('saved knn-topn-item model', 'the similarity arrays do not match the item count');
     this.sim = { nRows: this.nItems, nCols: this.nItems, indptr, indices, values };
     this.xValues = expectFloat32(state, 'xValues');
     this.xIndptr = expectInt32(state, 'xIndptr');

@@ -63,7 +63,7 @@ type KnnInput = Partial<z.input<typeof knnSchema>>;
  * nearest raters are the first k hits of a walk down the row.
  */
 export class KnnModel extends BaseRecommender<KnnParams> {
-  readonly name: 'knn-item' | 'knn-user';
+  readonly name: 'knn-rating-item' | 'knn-rating-user';
   private mean = 0;
   private low = -Infinity;
   private high = Infinity;
@@ -86,7 +86,7 @@ export class KnnModel extends BaseRecommender<KnnParams> {
     params: KnnInput = {},
   ) {
     super(knnSchema.parse(params));
-    this.name = userBased ? 'knn-user' : 'knn-item';
+    this.name = userBased ? 'knn-rating-user' : 'knn-rating-item';
   }
 
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
@@ -185,8 +185,8 @@ export class KnnModel extends BaseRecommender<KnnParams> {
       this.fitted = true;
       options.onEpoch({
         ...report,
-        trainRmse: rmseOf(this, train),
-        validationRmse: options.validation ? rmseOf(this, options.validation) : undefined,
+        trainRmse: this.rmseOn(train),
+        validationRmse: options.validation ? this.rmseOn(options.validation) : undefined,
       });
     }
   }
@@ -372,14 +372,4 @@ async function computeRows(
     task,
     pieces.map(([from, to]) => ({ input: shared, from, to, upperOnly })),
   );
-}
-
-function rmseOf(model: KnnModel, data: Interactions): number {
-  const pred = model.predict(data.users, data.items);
-  let s = 0;
-  for (let n = 0; n < data.size; n++) {
-    const e = data.ratings[n]! - pred[n]!;
-    s += e * e;
-  }
-  return Math.sqrt(s / Math.max(1, data.size));
 }

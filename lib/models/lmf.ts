@@ -11,11 +11,13 @@ import {
   checkFinite,
   confidenceShape,
   confidenceSpecOf,
+  type LegacyParams,
   resolveThreads,
   restoreFactors,
-  similarByFactors,
   userItemConfidence,
+  withoutLegacyNames,
 } from './ials';
+import { factorNeighbours } from './item-similarity';
 import type { FactorScorer, FitOptions, ModelState } from './recommender';
 
 export const lmfSchema = z
@@ -28,8 +30,14 @@ export const lmfSchema = z
       .default(30)
       .describe('latent dimensions (plus two bias columns)'),
     learningRate: z.number().positive().default(1).describe('AdaGrad base step'),
-    regularization: z.number().min(0).default(0.6).describe('L2 on the factors'),
-    iterations: z.number().int().min(1).max(10000).default(30).describe('epochs (users, then items)'),
+    reg: z.number().min(0).default(0.6).describe('L2 on the factors (implicit: regularization)'),
+    epochs: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .default(30)
+      .describe('passes, users then items (implicit: iterations)'),
     negProp: z.number().int().min(0).max(1000).default(30).describe('negatives sampled per positive'),
     maxNegatives: z
       .number()
@@ -129,8 +137,8 @@ export class LmfModel extends BaseRecommender<LmfParams> {
   private userFactors = new Float32Array(0);
   private itemFactors = new Float32Array(0);
 
-  constructor(params: Partial<LmfParams> = {}) {
-    super(lmfSchema.parse(params));
+  constructor(params: Partial<LmfParams> & LegacyParams = {}) {
+    super(lmfSchema.parse(withoutLegacyNames(params)));
   }
 
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
@@ -157,7 +165,7 @@ export class LmfModel extends BaseRecommender<LmfParams> {
     const itemSq = sharedFloat32(nItems * kk);
     this.userFactors = x;
     this.itemFactors = y;
-    for (let epoch = 1; epoch <= p.iterations; epoch++) {
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
       throwIfAborted(options.signal, `${this.name} training`);
       const started = performance.now();
       const cap = p.maxNegatives > 0 ? p.maxNegatives : kk;
@@ -165,7 +173,7 @@ export class LmfModel extends BaseRecommender<LmfParams> {
         kk,
         maxNegatives: cap,
         learningRate: p.learningRate,
-        regularization: p.regularization,
+        regularization: p.reg,
         negProp: p.negProp,
         seed: p.seed,
       };
@@ -189,7 +197,7 @@ export class LmfModel extends BaseRecommender<LmfParams> {
         streamBase: (2 * epoch + 1) << 20,
       });
       for (let i = 0; i < nItems; i++) if (ciu.indptr[i + 1]! > ciu.indptr[i]!) y[i * kk + k + 1] = 1;
-      options.onEpoch?.({ epoch, epochs: p.iterations, seconds: (performance.now() - started) / 1000 });
+      options.onEpoch?.({ epoch, epochs: p.epochs, seconds: (performance.now() - started) / 1000 });
     }
     checkFinite(this.name, x, y);
   }
@@ -214,8 +222,14 @@ export class LmfModel extends BaseRecommender<LmfParams> {
     };
   }
 
-  similarItems(item: number, count: number): TopK {
-    return similarByFactors(this, this.itemFactors, this.params.factors + 2, item, count);
+  override similarItems(item: number, count: number): TopK {
+    this.assertFitted();
+    return factorNeighbours(this.itemFactors, this.params.factors + 2, item, count);
+  }
+
+  /** Implicit fold-in with the model's own L2 weight and confidence scale. */
+  protected override implicitFoldInWeights(): { reg: number; alpha: number } {
+    return { reg: this.params.reg, alpha: this.params.alpha };
   }
 
   protected modelState(): ModelState {

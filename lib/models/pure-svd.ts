@@ -22,7 +22,7 @@ export const pureSvdSchema = z
 export type PureSvdParams = z.infer<typeof pureSvdSchema>;
 
 /**
- * PureSVD (Cremonesi, Koren & Turrin 2010; seed 001's sklearn TruncatedSVD): the rank-k truncated SVD
+ * PureSVD (Cremonesi, Koren & Turrin 2010; computed like sklearn's TruncatedSVD): the rank-k truncated SVD
  * R ≈ U Σ Vᵀ of the user × item rating matrix with missing entries as zeros, computed by randomized SVD.
  * score(u, i) = (U Σ)_u · V_i = r_u V Vᵀ e_i. A ranking model: scores are not ratings.
  */

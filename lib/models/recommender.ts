@@ -1,7 +1,15 @@
+import type { FactorScorer } from '../compute/scorer';
 import type { TopK } from '../compute/topk';
+import type { MovieCatalogue } from '../data/catalogue';
+import type { IdMap } from '../data/id-map';
 import type { Interactions } from '../data/interactions';
+import type { FoldedUser, FoldInOptions, FoldInProfile } from './fold-in';
+import type { SimilarItems, SimilaritySource } from './item-similarity';
 
+export type { FactorScorer } from '../compute/scorer';
 export type { TopK } from '../compute/topk';
+export type { FoldedUser, FoldInOptions, FoldInProfile } from './fold-in';
+export type { SimilarItems, SimilaritySource } from './item-similarity';
 
 /** What a model reports after each training epoch (feeds progress bars and MLflow step metrics). */
 export interface EpochReport {
@@ -22,6 +30,12 @@ export interface FitOptions {
   validation?: Interactions;
   /** Worker threads for models that train in parallel (default: 1). */
   threads?: number;
+  /**
+   * The dataset's movie catalogue (genres, years, tags, genome, links; lib/data/catalogue): the only way side
+   * information reaches a model. Models that need it (registry `needs: ['catalogue']`) throw a ConfigError
+   * without it; the others ignore it.
+   */
+  catalogue?: MovieCatalogue;
 }
 
 export interface RecommendOptions {
@@ -42,21 +56,6 @@ export type ModelStateValue =
   | string[];
 export type ModelState = Record<string, ModelStateValue>;
 
-/**
- * A portable description of how a model scores items, made of plain typed arrays so that evaluation and
- * batch recommendation can score blocks of users in worker threads (SharedArrayBuffer-backed where possible):
- * score(u, i) = globalBias + userBias[u] + itemBias[i] + userFactors[u]·itemFactors[i].
- */
-export interface FactorScorer {
-  kind: 'factors';
-  factors: number;
-  userFactors: Float32Array;
-  itemFactors: Float32Array;
-  userBias?: Float32Array | null;
-  itemBias?: Float32Array | null;
-  globalBias?: number;
-}
-
 /** The one interface every model implements. Users and items are dense internal indices. */
 export interface Recommender {
   /** Registry name, e.g. "baseline". */
@@ -75,4 +74,29 @@ export interface Recommender {
   /** Everything needed to rebuild the fitted model (see `saveModel` / `loadModel`). */
   state(): ModelState;
   restore(state: ModelState): void;
+
+  // ---- capabilities (implemented once in BaseRecommender; serving, viz and the CLI use only these) ----
+
+  /** The id maps of the training data: external (MovieLens) ids ↔ the dense indices every method takes. */
+  readonly ids: { users: IdMap; items: IdMap };
+  /** The user's training items, ascending (a read-only view). */
+  seenItems(user: number): Int32Array;
+  /** Every user's training items as users × items CSR (read-only views): seenItems(u) = indices[indptr[u]..indptr[u+1]). */
+  seenMatrix(): { indptr: Int32Array; indices: Int32Array };
+  /** What `similarItems` measures: the model's own neighbours, cosine of its item factors, or co-ratings. */
+  readonly similaritySource: SimilaritySource;
+  /** The `count` items most similar to `item` by the model's own notion of similarity, the item left out. */
+  similarItems(item: number, count: number): TopK;
+  /** Similarity of two items (factor cosine for factor models, else co-rating cosine); what `explain` ranks by. */
+  itemSimilarity(a: number, b: number): number;
+  /**
+   * "Because you liked": the `count` items the user rated (a training user's index, or a new user's rated
+   * items) most similar to `item` by `itemSimilarity`, most similar first, `item` itself left out.
+   */
+  explain(user: number | Int32Array, item: number, count: number): SimilarItems;
+  /**
+   * A new user from their ratings (implicit's `recalculate_user`): their vector and scores, solved with the
+   * model's own hyperparameters; null when the model has no way to fold a user in.
+   */
+  foldIn(profile: FoldInProfile, options?: FoldInOptions): FoldedUser | null;
 }

@@ -92,15 +92,6 @@ export abstract class FactorRatingModel<P extends Params & { factors?: number }>
     return this.mean;
   }
 
-  protected rmseOn(data: Interactions): number {
-    let s = 0;
-    for (let n = 0; n < data.size; n++) {
-      const e = data.ratings[n]! - this.predictOne(data.users[n]!, data.items[n]!);
-      s += e * e;
-    }
-    return Math.sqrt(s / Math.max(1, data.size));
-  }
-
   protected predictOne(user: number, item: number): number {
     const k = this.k;
     const knownU = user >= 0 && user < this.userBias.length;

@@ -46,7 +46,7 @@ export interface ReportData {
 }
 
 /** Default per-epoch metrics drawn as learning curves. */
-export const DEFAULT_CURVES = ['train_rmse', 'validation_rmse', 'loss'];
+export const DEFAULT_CURVES = ['train_rmse', 'validation_rmse', 'test_rmse', 'loss'];
 
 /** Index of the selection metric's key and the trials each entry is ranked by on the leaderboard. */
 export function leaderboardTrials(

@@ -27,7 +27,8 @@ export interface NamedFigure {
 
 const CURVE_NAMES: Record<string, string> = {
   train_rmse: 'training RMSE',
-  validation_rmse: 'held-out RMSE',
+  validation_rmse: 'validation RMSE',
+  test_rmse: 'test RMSE',
   loss: 'training loss',
 };
 

@@ -8,10 +8,10 @@
 import type { ExperimentConfig, ParamInput } from '../config/schema';
 import { parseMetrics } from '../eval/names';
 import { pairedTTest, wilcoxonSignedRank } from '../eval/significance';
-import { hashValue, seedFromHash } from '../search/hash';
 import { bestConfig, configScores, selectKey } from '../search/plan';
-import type { ParamValue } from '../search/spaces';
 import { metricKey, type PerUserValues } from '../search/trial';
+import { hashValue, seedFromHash } from '../util/hash';
+import type { ParamValue } from '../util/params-text';
 import { Rng } from '../util/rng';
 import { meanConfidenceInterval } from '../viz/aggregate';
 import { leaderboardTrials, type ReportData, type ReportTrial } from './data';

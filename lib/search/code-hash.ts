@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256Hex } from '../util/hash';
 import { projectRoot } from '../util/project';
-import { sha256Hex } from './hash';
 
 /** The folders whose code decides a trial's numbers (data, features, models, kernels, metrics). */
 const NUMERIC_CODE = ['lib/data', 'lib/features', 'lib/models', 'lib/compute', 'lib/eval'];

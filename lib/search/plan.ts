@@ -11,12 +11,12 @@
 
 import { epochParamOf, LOCAL_PARAMS } from '../config/models';
 import type { ExperimentConfig, ModelConfig, ParamInput } from '../config/schema';
+import { expandGrid, type NamedSpace, type ParamValue, parseSpace, sampleRandom } from '../config/spaces';
 import { parseMetric } from '../eval/names';
 import { type ModelEntry, modelEntry } from '../models/registry';
-import { withDatasetParams } from '../workflows/model-inputs';
+import { deriveRunSeeds } from '../models/seeds';
+import { hashValue, seedFromHash } from '../util/hash';
 import { numericCodeHash } from './code-hash';
-import { hashValue, seedFromHash } from './hash';
-import { expandGrid, type NamedSpace, type ParamValue, parseSpace, sampleRandom } from './spaces';
 import { metricKey, metricKeysFor, type TrialEarlyStopping, type TrialSpec } from './trial';
 
 export const TRIAL_HASH_SCHEME = 'reelab-trial/2';
@@ -87,9 +87,9 @@ export function paramSets(config: ExperimentConfig, entryIndex: number): ParamSe
 export function resolveParams(
   entry: ModelEntry,
   given: Record<string, ParamInput>,
-  dataset: string,
+  _dataset: string,
 ): Record<string, ParamValue> {
-  const parsed = entry.schema.parse(withDatasetParams(entry.name, given, dataset)) as Record<string, unknown>;
+  const parsed = entry.schema.parse(given) as Record<string, unknown>;
   const out: Record<string, ParamValue> = {};
   for (const key of Object.keys(parsed).sort()) {
     const v = parsed[key];
@@ -135,9 +135,12 @@ export function planTrial(
   if ('seed' in entry.schema.shape && given.seed === undefined) {
     // Derived from what the parameter set is, never from when it runs; validation left out so that a final
     // trial starts from the same initialisation as the search trials that chose it.
-    params.seed = seedFromHash(
-      hashValue({ seed: config.seed, dataset: config.dataset, split, model: m.model, given: set.given }),
-    );
+    params.seed = deriveRunSeeds(config.seed, {
+      dataset: config.dataset,
+      split,
+      model: m.model,
+      given: set.given,
+    }).model;
   }
   const earlyStopping = validation !== null ? earlyStoppingFor(config, m, entry) : null;
   const metrics = config.metrics.filter(

@@ -6,25 +6,24 @@
  */
 import type { Interactions } from '../data/interactions';
 import { loadRatings } from '../data/load';
+import { SideInformation } from '../data/side-information';
 import { makeSplit, validationSplit } from '../data/split';
-import { mlflowMetricKey, parseMetrics } from '../eval/names';
-import { evaluateModel } from '../eval/protocols';
-import type { EpochReport } from '../models/recommender';
-import { createModel, modelEntry } from '../models/registry';
-import { AbortedError, ConfigError } from '../util/errors';
-import { ModelInputs, withDatasetParams } from '../workflows/model-inputs';
-import { EarlyStopper } from './early-stopping';
+import {
+  type EarlyStoppingSpec,
+  type EpochRecord,
+  fitEvaluateRecord,
+  metricKey,
+} from '../eval/fit-evaluate-record';
+import { parseMetrics } from '../eval/names';
+import { deriveRunSeeds } from '../models/seeds';
+import type { ParamValue } from '../util/params-text';
 
-export type ParamValue = number | string | boolean;
+export type { EpochRecord } from '../eval/fit-evaluate-record';
+export type { ParamValue } from '../util/params-text';
+export { metricKey };
 
-export interface TrialEarlyStopping {
-  metric: string;
-  goal: 'min' | 'max';
-  patience: number;
-  minDelta: number;
-  /** The model parameter holding the epoch count ('epochs' / 'iterations'). */
-  epochParam: string;
-}
+/** Early stopping of a trial (the watched per-epoch metric, patience, the epoch parameter). */
+export type TrialEarlyStopping = EarlyStoppingSpec;
 
 /** Everything a worker needs to run one trial. */
 export interface TrialSpec {
@@ -48,13 +47,6 @@ export interface TrialSpec {
   perUser: boolean;
 }
 
-export interface EpochRecord {
-  epoch: number;
-  /** ms since the epoch, when the epoch ended. */
-  timestamp: number;
-  values: Record<string, number>;
-}
-
 /** Per-user values of one metric: MovieLens user ids, values, and (rating metrics) held-out ratings per user. */
 export interface PerUserValues {
   users: number[];
@@ -74,11 +66,6 @@ export interface TrialOutcome {
   trainRatings: number;
   evalRatings: number;
   perUser: Record<string, PerUserValues> | null;
-}
-
-/** The MLflow key of a metric under a protocol: rating metrics plain, ranking ones `<protocol>/<name>`. */
-export function metricKey(metric: string, protocol: string): string {
-  return protocol === 'rating' ? metric : mlflowMetricKey(metric, protocol);
 }
 
 /** Keys of the metrics a trial of a model reports, in config order (rating metrics only for rating models). */
@@ -106,7 +93,7 @@ export function metricKeysFor(
 
 interface DataEntry {
   all: Interactions;
-  inputs: ModelInputs;
+  inputs: SideInformation;
   splits: Map<string, { train: Interactions; test: Interactions }>;
 }
 
@@ -119,7 +106,7 @@ function data(spec: TrialSpec): DataEntry {
     const all = loadRatings(spec.dataset, { dataDir: spec.dataDir ?? undefined, seed: spec.seed });
     entry = {
       all,
-      inputs: new ModelInputs(spec.dataset, all, { dataDir: spec.dataDir ?? undefined, seed: spec.seed }),
+      inputs: new SideInformation(spec.dataset, all, { dataDir: spec.dataDir ?? undefined, seed: spec.seed }),
       splits: new Map(),
     };
     // Keep at most two datasets per thread.
@@ -148,102 +135,39 @@ function parts(spec: TrialSpec, entry: DataEntry): { train: Interactions; test: 
 
 // ---- the trial ----------------------------------------------------------------------------------------------
 
-function epochValues(r: EpochReport): Record<string, number> {
-  const v: Record<string, number> = { epoch_seconds: r.seconds };
-  if (r.trainRmse !== undefined) v.train_rmse = r.trainRmse;
-  if (r.validationRmse !== undefined) v.validation_rmse = r.validationRmse;
-  if (r.loss !== undefined) v.loss = r.loss;
-  for (const [k, x] of Object.entries(r.metrics ?? {}))
-    v[k.replace(/@/g, '_at_').replace(/[^\w./ :-]/g, '_')] = x;
-  return v;
-}
-
-/** Fits and evaluates one trial (see the module comment). */
+/** Fits and evaluates one trial (see the module comment) through the one fit → evaluate path. */
 export async function runTrial(spec: TrialSpec): Promise<TrialOutcome> {
-  const entry = modelEntry(spec.model);
   const d = data(spec);
   const { train, test } = parts(spec, d);
-  const dataDir = spec.dataDir ?? undefined;
-  const build = (params: Record<string, unknown>) => {
-    const model = createModel(spec.model, withDatasetParams(spec.model, params, spec.dataset, dataDir));
-    d.inputs.give(model);
-    return model;
-  };
-  const metricNames = parseMetrics(spec.metrics)
-    .filter((s) => entry.task === 'rating' || s.family !== 'rating')
-    .map((s) => s.name);
-  const hasRanking = parseMetrics(metricNames).some((s) => s.family !== 'rating');
-
-  const es = spec.earlyStopping;
-  const stopper = es ? new EarlyStopper(es.goal, es.patience, es.minDelta) : null;
-  const controller = new AbortController();
-  const epochs: EpochRecord[] = [];
-  let missing: string[] | null = null;
-  let model = build(spec.params);
-  const started = performance.now();
-  try {
-    await model.fit(train, {
-      threads: spec.threads,
-      validation: test,
-      signal: stopper ? controller.signal : undefined,
-      onEpoch: (r) => {
-        const values = epochValues(r);
-        epochs.push({ epoch: r.epoch, timestamp: Date.now(), values });
-        if (!stopper || controller.signal.aborted) return;
-        const v = values[es!.metric];
-        if (v === undefined) {
-          missing = Object.keys(values);
-          controller.abort();
-        } else if (stopper.observe(r.epoch, v)) controller.abort();
-      },
-    });
-  } catch (err) {
-    if (!(err instanceof AbortedError && controller.signal.aborted)) throw err;
-  }
-  if (missing !== null)
-    throw new ConfigError(
-      'earlyStopping.metric',
-      `${spec.model} does not report ${es!.metric} per epoch; it reports ${(missing as string[]).join(', ')} ` +
-        '(add earlyStopping: false to this model or watch one of those)',
-    );
-  let bestEpoch: number | null = null;
-  let stoppedEpoch: number | null = null;
-  if (stopper && es) {
-    stoppedEpoch = stopper.lastEpoch;
-    bestEpoch = stopper.bestEpoch > 0 ? stopper.bestEpoch : stopper.lastEpoch;
-    if (!model.fitted || bestEpoch < stopper.lastEpoch) {
-      // Refit with the best epoch count: the model scored is exactly the one that epoch produced.
-      model = build({ ...spec.params, [es.epochParam]: bestEpoch });
-      await model.fit(train, { threads: spec.threads });
-    }
-  }
-  const fitSeconds = (performance.now() - started) / 1000;
-
-  const evalStarted = performance.now();
-  const results = await evaluateModel(model, train, test, {
-    metrics: metricNames,
-    protocols: hasRanking ? spec.protocols : [],
+  const seeds = deriveRunSeeds(spec.seed);
+  const r = await fitEvaluateRecord({
+    model: spec.model,
+    params: spec.params,
+    modelSeed: seeds.model,
+    train,
+    heldOut: test,
+    heldOutRole: spec.validation ? 'validation' : 'test',
+    inputs: d.inputs,
+    metrics: spec.metrics,
+    protocols: spec.protocols,
     relevance: spec.relevance,
-    seed: spec.seed,
+    evaluationSeed: seeds.evaluation,
     threads: spec.threads,
-    itemGenres: parseMetrics(metricNames).some((s) => s.kind === 'diversity') ? d.inputs.itemGenres() : null,
+    earlyStopping: spec.earlyStopping,
   });
-  const evalSeconds = (performance.now() - evalStarted) / 1000;
-
   const metrics: Record<string, number> = {};
+  for (const [key, v] of Object.entries(r.metrics))
+    if (!key.endsWith('/users_without_relevant')) metrics[key] = v;
   const perUser: Record<string, PerUserValues> | null = spec.perUser ? {} : null;
   let counts: Int32Array | null = null;
-  for (const r of results) {
-    for (const [name, v] of Object.entries(r.metrics)) metrics[metricKey(name, r.protocol)] = v;
-    if (r.protocol !== 'rating') metrics[metricKey('users', r.protocol)] = r.users;
-    if (!perUser) continue;
-    for (const [name, pu] of Object.entries(r.perUser)) {
+  for (const res of perUser ? r.results : []) {
+    for (const [name, pu] of Object.entries(res.perUser)) {
       let weights: number[] | null = null;
-      if (r.protocol === 'rating') {
+      if (res.protocol === 'rating') {
         counts ??= test.userCounts();
         weights = Array.from(pu.users, (u) => counts![u]!);
       }
-      perUser[metricKey(name, r.protocol)] = {
+      perUser![metricKey(name, res.protocol)] = {
         users: Array.from(pu.users, (u) => train.userIds.id(u)),
         values: Array.from(pu.values),
         weights,
@@ -252,11 +176,11 @@ export async function runTrial(spec: TrialSpec): Promise<TrialOutcome> {
   }
   return {
     metrics,
-    epochs,
-    bestEpoch,
-    stoppedEpoch,
-    fitSeconds,
-    evalSeconds,
+    epochs: r.epochs,
+    bestEpoch: r.bestEpoch,
+    stoppedEpoch: r.stoppedEpoch,
+    fitSeconds: r.fitSeconds,
+    evalSeconds: r.evalSeconds,
     trainRatings: train.size,
     evalRatings: test.size,
     perUser,

@@ -4,6 +4,7 @@ import { loadModel, saveModel } from '../models/persist';
 import type { Recommender } from '../models/recommender';
 import { RunArtifacts } from '../tracking/artifacts';
 import type { MlflowClient } from '../tracking/mlflow-client';
+import { downloadRegistryModel, isModelUri } from '../tracking/registry';
 import { ConfigError, ReelabError } from '../util/errors';
 import { projectRoot } from '../util/project';
 import { type ModelView, modelView } from './model-view';
@@ -91,7 +92,25 @@ function checkMeta(meta: Record<string, unknown>, dir: string): ServingMeta {
   return meta as unknown as ServingMeta;
 }
 
-async function resolveModelDir(ref: string, options: ServingLoadOptions): Promise<string> {
+/** True when loading `ref` needs the tracking server: an MLflow run id, `runs:/…` or a `models:/…` URI. */
+export function modelNeedsTracking(ref: string): boolean {
+  return isModelUri(ref) || (!existsSync(ref) && /^(runs:\/)?[0-9a-f]{32}/i.test(ref));
+}
+
+/**
+ * The local folder a `--model` spec names: a folder as is; an MLflow run id / `runs:/<id>`: the run's `model/`
+ * artifacts, downloaded once; `models:/NAME/3` or `models:/NAME@alias`: resolved through the Model Registry and
+ * the version's files downloaded once (lib/tracking/registry.ts; `.registry.json` in the folder says which).
+ */
+export async function resolveModelDir(ref: string, options: ServingLoadOptions = {}): Promise<string> {
+  if (isModelUri(ref)) {
+    if (!options.tracking)
+      throw new ConfigError(
+        '--model',
+        `${ref} is a registry URI, but no tracking server is configured (set MLFLOW_TRACKING_URI)`,
+      );
+    return (await downloadRegistryModel(options.tracking, ref, { cacheDir: options.cacheDir })).dir;
+  }
   if (existsSync(ref)) {
     if (!statSync(ref).isDirectory()) throw new ConfigError('--model', `${ref} is not a folder`);
     return ref;

@@ -1,11 +1,10 @@
-import { IdMap } from '../data/id-map';
+import type { IdMap } from '../data/id-map';
 import type { Recommender } from '../models/recommender';
-import { ReelabError } from '../util/errors';
 
 /**
  * What serving needs from any fitted model besides its scores: the id maps (MovieLens ids ↔ dense indices) and
- * each user's training items (to leave them out and to find neighbours). Every model keeps these in its state
- * under the `ids.*` / `seen.*` keys (see BaseRecommender), so one view works for all registered models.
+ * each user's training items (to leave them out and to find neighbours) — the model's `ids` and `seenMatrix()`
+ * capabilities, gathered once.
  */
 export interface ModelView {
   users: IdMap;
@@ -16,22 +15,9 @@ export interface ModelView {
 }
 
 export function modelView(model: Recommender): ModelView {
-  const state = model.state();
-  const get = (key: string): Int32Array => {
-    const v = state[key];
-    if (!(v instanceof Int32Array))
-      throw new ReelabError(`${model.name}: model state has no "${key}" array; it cannot be served`);
-    return v;
-  };
-  const users = IdMap.fromSorted(get('ids.users'));
-  const items = IdMap.fromSorted(get('ids.items'));
-  const seenIndptr = get('seen.indptr');
-  const seenIndices = get('seen.indices');
-  if (seenIndptr.length !== users.size + 1)
-    throw new ReelabError(
-      `${model.name}: seen.indptr has ${seenIndptr.length} entries for ${users.size} users`,
-    );
-  return { users, items, seenIndptr, seenIndices };
+  const { users, items } = model.ids;
+  const seen = model.seenMatrix();
+  return { users, items, seenIndptr: seen.indptr, seenIndices: seen.indices };
 }
 
 /** Number of training interactions per item (the columns' counts of the seen matrix). */

@@ -101,6 +101,16 @@ export function routeSchemas({ maxK, maxRatings }: SchemaLimits) {
             trainedAt: { type: 'string' },
             similarity: { type: 'string' },
             ratingScale: { type: 'array', items: { type: 'number' } },
+            registry: {
+              type: ['object', 'null'],
+              description: 'registered model name, version, alias and run id (models:/… only)',
+              properties: {
+                name: { type: 'string' },
+                version: { type: 'string' },
+                alias: { type: ['string', 'null'] },
+                runId: { type: ['string', 'null'] },
+              },
+            },
             uptimeSeconds: { type: 'number' },
           },
         },

@@ -1,4 +1,5 @@
 import { type TopK, topK } from '../compute/topk';
+import { registrySourceOf } from '../tracking/registry';
 import { ConfigError, ReelabError } from '../util/errors';
 import { type LoadedModel, loadServingModel, type ServingLoadOptions } from './artifact';
 import { type ColdStartOptions, foldInUser } from './cold-start';
@@ -85,7 +86,7 @@ export class RecommendationService {
     readonly options: ServiceOptions = {},
   ) {
     this.maxK = options.maxK ?? 100;
-    this.similarity = itemSimilarity(loaded.model, loaded.view);
+    this.similarity = itemSimilarity(loaded.model);
     this.popularity = itemCounts(loaded.view);
     this.scratch = new Float32Array(loaded.view.items.size);
     this.mark = new Int32Array(loaded.view.items.size);
@@ -110,8 +111,11 @@ export class RecommendationService {
     metrics: Record<string, number>;
     similarity: string;
     ratingScale: [number, number];
+    /** Where the model came from when it was loaded from the MLflow Model Registry (else null). */
+    registry: { name: string; version: string; alias: string | null; runId: string | null } | null;
   } {
     const { model, meta, view } = this.loaded;
+    const source = registrySourceOf(this.loaded.dir);
     return {
       model: model.name,
       params: model.params,
@@ -124,6 +128,9 @@ export class RecommendationService {
       metrics: meta.metrics,
       similarity: this.similarity.source,
       ratingScale: [meta.ratingMin, meta.ratingMax],
+      registry: source
+        ? { name: source.name, version: source.version, alias: source.alias, runId: source.runId }
+        : null,
     };
   }
 
@@ -156,9 +163,7 @@ export class RecommendationService {
     this.checkK(k);
     const u = this.userIndex(userId);
     const top = this.loaded.model.recommend(u, k);
-    const { seenIndptr, seenIndices } = this.loaded.view;
-    const liked = explain ? seenIndices.subarray(seenIndptr[u]!, seenIndptr[u + 1]!) : null;
-    return { user: userId, model: this.loaded.model.name, items: this.items(top, liked) };
+    return { user: userId, model: this.loaded.model.name, items: this.items(top, explain ? u : null) };
   }
 
   /**
@@ -240,31 +245,30 @@ export class RecommendationService {
     }
   }
 
-  private items(top: TopK, liked: Int32Array | null): RecommendedItem[] {
+  /** `liked`: a training user's index or a new user's liked items (for "because"), null for no explanations. */
+  private items(top: TopK, liked: number | Int32Array | null): RecommendedItem[] {
     const out: RecommendedItem[] = [];
     for (let r = 0; r < top.items.length; r++) {
       const i = top.items[r]!;
       const item: RecommendedItem = { ...this.loaded.movies.info(i), score: top.scores[r]! };
-      if (liked) item.because = this.because(i, liked);
+      if (liked !== null) item.because = this.because(i, liked);
       out.push(item);
     }
     return out;
   }
 
-  /** Up to two liked movies most similar to `item` (positive similarity only). */
-  private because(item: number, liked: Int32Array): BecauseItem[] {
+  /** Up to two liked movies most similar to `item` (the model's `explain`; positive similarity only). */
+  private because(item: number, liked: number | Int32Array): BecauseItem[] {
+    const why = this.loaded.model.explain(liked, item, 2);
     const best: BecauseItem[] = [];
-    for (let p = 0; p < liked.length; p++) {
-      const j = liked[p]!;
-      const s = this.similarity.pair(item, j);
-      if (!(s > 0)) continue;
+    for (let r = 0; r < why.items.length; r++) {
+      const j = why.items[r]!;
+      if (!(why.scores[r]! > 0)) continue;
       best.push({
         movieId: this.loaded.movies.movieIds[j]!,
         title: this.loaded.movies.titles[j]!,
-        similarity: s,
+        similarity: why.scores[r]!,
       });
-      best.sort((a, b) => b.similarity - a.similarity || a.movieId - b.movieId);
-      if (best.length > 2) best.pop();
     }
     return best;
   }
@@ -283,9 +287,7 @@ export class RecommendationService {
     const u = this.userIndex(userId);
     const i = this.itemIndex(movieId);
     const value = this.loaded.model.predict(Int32Array.of(u), Int32Array.of(i))[0]!;
-    const { seenIndptr, seenIndices } = this.loaded.view;
-    let seen = false;
-    for (let p = seenIndptr[u]!; p < seenIndptr[u + 1]!; p++) if (seenIndices[p] === i) seen = true;
+    const seen = this.loaded.model.seenItems(u).includes(i);
     return {
       user: userId,
       movie: this.loaded.movies.info(i),

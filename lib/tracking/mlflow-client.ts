@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream, renameSync, rmSync, statSync } fro
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
-import { ReelabError } from '../util/errors';
+import { ConfigError, ReelabError } from '../util/errors';
 import {
   checkParamValue,
   checkRecordKey,
@@ -55,6 +55,71 @@ export interface MlflowRunInfo {
 export interface MlflowRun {
   info: MlflowRunInfo;
   data: { metrics?: MlflowMetric[]; params?: MlflowParam[]; tags?: MlflowTag[] };
+  inputs?: { dataset_inputs?: MlflowDatasetInput[] };
+  outputs?: { model_outputs?: Array<{ model_id: string; step?: number | string }> };
+}
+
+/**
+ * A dataset as MLflow stores it (`mlflow.entities.Dataset`): `source`, `schema` and `profile` are JSON text.
+ * `source_type` "local" with `{"uri": "file:///…"}` is what `mlflow.data.get_source` resolves to a local file.
+ */
+export interface MlflowDataset {
+  name: string;
+  /** At most 36 characters (MLflow's limit). */
+  digest: string;
+  source_type: string;
+  source: string;
+  schema?: string;
+  profile?: string;
+}
+
+/** One input of a run: a dataset and its input tags (`mlflow.data.context`: "train", "test", …). */
+export interface MlflowDatasetInput {
+  dataset: MlflowDataset;
+  tags?: MlflowTag[];
+}
+
+/** An MLflow 3 logged model (the entity behind `models:/<model_id>`). */
+export interface MlflowLoggedModel {
+  info: {
+    model_id: string;
+    experiment_id: string;
+    name: string;
+    artifact_uri?: string;
+    status?: string;
+    model_type?: string;
+    source_run_id?: string;
+    creation_timestamp_ms?: number | string;
+    tags?: MlflowTag[];
+  };
+  data?: { params?: MlflowParam[]; metrics?: MlflowMetric[] };
+}
+
+/** MLflow's limits on dataset fields (mlflow/utils/validation.py). */
+export const MLFLOW_DATASET_LIMITS = {
+  name: 500,
+  digest: 36,
+  source: 65_535,
+  schema: 1_048_575,
+  profile: 16_777_215,
+} as const;
+const MAX_DATASETS_PER_REQUEST = 1000;
+
+/** Rejects a dataset input MLflow would refuse, naming the field (ConfigError). */
+export function checkDatasetInput(input: MlflowDatasetInput): void {
+  const d = input.dataset;
+  for (const field of ['name', 'digest', 'source_type', 'source'] as const)
+    if (typeof d?.[field] !== 'string' || d[field].length === 0)
+      throw new ConfigError(`dataset input ${field}`, 'must be a non-empty string');
+  for (const field of ['name', 'digest', 'source', 'schema', 'profile'] as const) {
+    const v = d[field];
+    if (v !== undefined && v.length > MLFLOW_DATASET_LIMITS[field])
+      throw new ConfigError(
+        `dataset input ${field}`,
+        `is ${v.length} characters; MLflow keeps at most ${MLFLOW_DATASET_LIMITS[field]}`,
+      );
+  }
+  for (const t of input.tags ?? []) checkRecordKey('tag', t.key);
 }
 
 export interface MlflowExperiment {
@@ -201,6 +266,14 @@ export class MlflowClient {
   }
 
   protected call<T>(method: 'get' | 'post', path: string, body?: object): Promise<T> {
+    return this.api<T>(method, path, body);
+  }
+
+  /**
+   * One call to a 2.0 REST endpoint under /api/2.0/mlflow (e.g. `/registered-models/get`): GET sends `body` as
+   * query parameters, POST, PATCH and DELETE as JSON (what MLflow's handlers read). Used by the typed calls here and in registry.ts.
+   */
+  api<T>(method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: object): Promise<T> {
     const url = `/api/2.0/mlflow${path}`;
     return this.request<T>(
       method === 'get' ? { method, url, params: body } : { method, url, data: body ?? {} },
@@ -452,6 +525,73 @@ export class MlflowClient {
     return out;
   }
 
+  // ---- inputs and logged models (MLflow 3) ----------------------------------------------------------------
+
+  /**
+   * Logs dataset inputs of a run (POST runs/log-inputs). The server keeps one dataset per (experiment, name,
+   * digest) and one input per (dataset, run), so logging the same inputs again changes nothing.
+   */
+  async logInputs(runId: string, datasets: MlflowDatasetInput[]): Promise<void> {
+    for (const d of datasets) checkDatasetInput(d);
+    for (let i = 0; i < datasets.length; i += MAX_DATASETS_PER_REQUEST)
+      await this.call('post', '/runs/log-inputs', {
+        run_id: runId,
+        datasets: datasets.slice(i, i + MAX_DATASETS_PER_REQUEST),
+      });
+  }
+
+  /** Creates a logged model (POST /logged-models, MLflow 3); it starts PENDING until finalized. */
+  async createLoggedModel(args: {
+    experimentId: string;
+    name: string;
+    modelType?: string;
+    sourceRunId?: string;
+    params?: MlflowParam[];
+    tags?: MlflowTag[];
+  }): Promise<MlflowLoggedModel> {
+    const res = await this.api<{ model: MlflowLoggedModel }>('post', '/logged-models', {
+      experiment_id: args.experimentId,
+      name: args.name,
+      model_type: args.modelType,
+      source_run_id: args.sourceRunId,
+      params: args.params,
+      tags: (args.tags ?? []).map((t) => ({ key: t.key, value: clipTagValue(t.value) })),
+    });
+    return res.model;
+  }
+
+  /** Marks a logged model READY (its artifacts are complete) or UPLOAD_FAILED. */
+  async finalizeLoggedModel(
+    modelId: string,
+    status: 'READY' | 'UPLOAD_FAILED' = 'READY',
+  ): Promise<MlflowLoggedModel> {
+    const res = await this.api<{ model: MlflowLoggedModel }>(
+      'patch',
+      `/logged-models/${encodeURIComponent(modelId)}`,
+      {
+        model_id: modelId,
+        status: `LOGGED_MODEL_${status}`,
+      },
+    );
+    return res.model;
+  }
+
+  async getLoggedModel(modelId: string): Promise<MlflowLoggedModel> {
+    const res = await this.api<{ model: MlflowLoggedModel }>(
+      'get',
+      `/logged-models/${encodeURIComponent(modelId)}`,
+    );
+    return res.model;
+  }
+
+  /** Records logged models as outputs of a run (POST runs/outputs): the run page lists them. */
+  async logOutputs(runId: string, models: Array<{ modelId: string; step?: number }>): Promise<void> {
+    await this.call('post', '/runs/outputs', {
+      run_id: runId,
+      models: models.map((m) => ({ model_id: m.modelId, step: m.step ?? 0 })),
+    });
+  }
+
   // ---- artifacts (through the server's proxy) ------------------------------------------------------------
 
   /** Uploads one local file to `path` under the proxy root (e.g. `<exp>/<run>/artifacts/model/state.bin`). */
@@ -568,7 +708,7 @@ function normalizeRun(run: MlflowRun): MlflowRun {
   const info = { ...run.info };
   if (info.start_time !== undefined) info.start_time = Number(info.start_time);
   if (info.end_time !== undefined) info.end_time = Number(info.end_time);
-  return { info, data: { ...run.data, metrics } };
+  return { ...run, info, data: { ...run.data, metrics } };
 }
 
 export class MlflowApiError extends ReelabError {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { DataError, errorMessage } from '../util/errors';
 import { projectRoot } from '../util/project';
 import { type KeyValue, type MetricRecord, metricFromJson, metricToJson } from './limits';
-import type { RunStatus } from './mlflow-client';
+import type { MlflowDatasetInput, RunStatus } from './mlflow-client';
 
 /**
  * The outbox: when the tracking server cannot be reached, every record is appended, one JSON line per
@@ -82,12 +82,18 @@ export interface ArtifactOp extends OpBase {
   blob: string;
   size: number;
 }
-export type OutboxOp = CreateRunOp | LogOp | EndOp | ArtifactOp;
+/** Dataset inputs of a run (runs/log-inputs); replaying them again is harmless (the server deduplicates). */
+export interface InputsOp extends OpBase {
+  type: 'inputs';
+  datasets: MlflowDatasetInput[];
+}
+export type OutboxOp = CreateRunOp | LogOp | EndOp | ArtifactOp | InputsOp;
 export type NewOp =
   | Omit<CreateRunOp, 'v' | 'id' | 'at'>
   | Omit<LogOp, 'v' | 'id' | 'at'>
   | Omit<EndOp, 'v' | 'id' | 'at'>
-  | Omit<ArtifactOp, 'v' | 'id' | 'at'>;
+  | Omit<ArtifactOp, 'v' | 'id' | 'at'>
+  | Omit<InputsOp, 'v' | 'id' | 'at'>;
 
 /** The outbox folder: REELAB_OUTBOX_DIR, else experiments/outbox in the project. */
 export function defaultOutboxDir(): string {
@@ -151,7 +157,7 @@ function decodeOp(raw: Record<string, unknown>, path: string, line: number): Out
     typeof raw.run === 'object' &&
     raw.run !== null &&
     typeof (raw.run as RunRef).key === 'string' &&
-    ['createRun', 'log', 'end', 'artifact'].includes(String(raw.type));
+    ['createRun', 'log', 'end', 'artifact', 'inputs'].includes(String(raw.type));
   if (!ok) throw new DataError(path, line, `unknown outbox operation ${JSON.stringify(raw).slice(0, 120)}`);
   if (raw.type === 'log') {
     const metrics = (raw.metrics as Array<MetricRecord & { value: number | string }>).map((m) => ({

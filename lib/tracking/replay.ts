@@ -20,6 +20,8 @@ export interface ReplayStats {
   tagsLogged: number;
   runsEnded: number;
   artifacts: number;
+  /** Dataset inputs sent (the server ignores ones it already has). */
+  inputs: number;
 }
 
 export function emptyStats(): ReplayStats {
@@ -33,6 +35,7 @@ export function emptyStats(): ReplayStats {
     tagsLogged: 0,
     runsEnded: 0,
     artifacts: 0,
+    inputs: 0,
   };
 }
 
@@ -130,6 +133,10 @@ export class Replayer {
       case 'end':
         await this.client.updateRun(await this.resolve(op.run), op.status, op.endTime);
         this.stats.runsEnded++;
+        return;
+      case 'inputs':
+        await this.client.logInputs(await this.resolve(op.run), op.datasets);
+        this.stats.inputs += op.datasets.length;
         return;
       case 'artifact': {
         const runId = await this.resolve(op.run);

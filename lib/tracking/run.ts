@@ -18,13 +18,24 @@ import {
   normalizeMetricValue,
 } from './limits';
 import { type TrackingLink, trackingLink } from './link';
-import { isUnavailable, MlflowClient, type MlflowRun, type MlflowTag, type RunStatus } from './mlflow-client';
+import {
+  checkDatasetInput,
+  isUnavailable,
+  MlflowClient,
+  type MlflowDatasetInput,
+  type MlflowRun,
+  type MlflowTag,
+  type RunStatus,
+} from './mlflow-client';
 import { CLIENT_RUN_KEY_TAG, defaultOutboxDir, describeError, type NewOp, type RunRef } from './outbox';
 import { createRunOnce } from './replay';
 import { syncOutbox } from './sync';
 
 export type RunSource = 'notebook' | 'cli' | 'experiment' | 'test' | 'script';
-export type ParamValue = string | number | boolean;
+
+import type { ParamValue } from '../util/params-text';
+
+export type { ParamValue };
 
 export interface StartRunOptions {
   experiment: string;
@@ -245,6 +256,43 @@ export class RunContext {
 
   setTag(key: string, value: string): Promise<void> {
     return this.setTags({ [key]: value });
+  }
+
+  /**
+   * Logs dataset inputs (MLflow `runs/log-inputs`): what the run trained on and was evaluated on, with an
+   * `mlflow.data.context` tag each (see `datasetInputs` in dataset-input.ts). Kept in the outbox while the
+   * server is away and replayed in order; sending an input the server already has changes nothing.
+   */
+  async logDatasetInputs(inputs: MlflowDatasetInput[]): Promise<void> {
+    this.assertOpen();
+    for (const input of inputs) checkDatasetInput(input);
+    if (!this.client || inputs.length === 0) return;
+    // Buffered records first, so the outbox keeps the order in which things were logged.
+    await this.flush();
+    const runId = this.runId;
+    if (this.link && (this.link.offline || runId === null)) {
+      this.record({ type: 'inputs', run: this.ref(), datasets: inputs });
+      this.maybeRecover();
+      return;
+    }
+    if (runId === null) return;
+    try {
+      await this.client.logInputs(runId, inputs);
+    } catch (err) {
+      if (!(isUnavailable(err) && this.link)) throw err;
+      this.link.goOffline(err);
+      this.record({ type: 'inputs', run: this.ref(), datasets: inputs });
+    }
+  }
+
+  /** One dataset input (see `logDatasetInputs`). */
+  logDatasetInput(input: MlflowDatasetInput): Promise<void> {
+    return this.logDatasetInputs([input]);
+  }
+
+  /** Writes `value` as pretty JSON to the artifact `path` (e.g. the resolved request as `config.json`). */
+  logJson(value: unknown, path: string): Promise<void> {
+    return this.logText(`${JSON.stringify(value, null, 2)}\n`, path);
   }
 
   /** Sends everything buffered (or writes it to the outbox); rejects with any error a background flush met. */

@@ -1,3 +1,6 @@
+/** A scalar hyperparameter value as models, configs, searches and MLflow records hold it. */
+export type ParamValue = number | string | boolean;
+
 /** One hyperparameter value as text: numbers and strings as they are, objects and arrays (ensemble members) as JSON. */
 export function paramText(value: unknown): string {
   return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);

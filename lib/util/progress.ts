@@ -14,8 +14,9 @@
  * Redraws are throttled (at most one per `minIntervalMs`, default 200 ms = 5 per second); `done()` always
  * draws the final state. Without a `total` the bar counts and shows a rate instead of a percentage.
  */
-import { displayBundle, inNotebook, type MimeBundle } from '../viz/display';
+
 import { ConfigError } from './errors';
+import { displayBundle, inNotebook, type MimeBundle } from './notebook-display';
 
 /** Where terminal progress goes: a writable stream (process.stderr by default). */
 export interface ProgressSink {

@@ -3,12 +3,13 @@
  * with UMAP as a map coloured by genre, list a movie's nearest neighbours, and explain a recommendation by the
  * user's own rated movies that are closest to it. What `notebooks/05-embeddings` calls.
  */
-import { cosineToAll } from '../compute/linalg';
-import { topK } from '../compute/topk';
 import { genresOf, type MovieCatalogue, rowOfMovie } from '../data/catalogue';
 import type { Interactions } from '../data/interactions';
-import type { EpochReport, Recommender } from '../models/recommender';
+import { type EpochRecord, fitEvaluateRecord } from '../eval/fit-evaluate-record';
+import { factorCosine, factorNeighbours, mostSimilarAmong } from '../models/item-similarity';
+import type { Recommender } from '../models/recommender';
 import { createModel } from '../models/registry';
+import { deriveRunSeeds, withModelSeed } from '../models/seeds';
 import type { MlflowClient } from '../tracking/mlflow-client';
 import { type RunContext, type RunSource, startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
@@ -61,7 +62,8 @@ export interface FitFactorModelOptions {
 export interface FittedFactorModel {
   model: Recommender;
   factors: Factors;
-  epochs: EpochReport[];
+  /** Per-epoch numbers as recorded (`loss`, `train_rmse`, `epoch_seconds`). */
+  epochs: EpochRecord[];
   fitSeconds: number;
   /** The open MLflow run (null when untracked): log figures to it, then `end()` it. */
   run: RunContext | null;
@@ -76,7 +78,8 @@ export async function fitFactorModel(
   options: FitFactorModelOptions = {},
 ): Promise<FittedFactorModel> {
   const name = options.model ?? 'ials';
-  const model = createModel(name, options.params ?? {});
+  const seed = options.seed ?? 42;
+  const probe = createModel(name, withModelSeed(name, options.params ?? {}, seed));
   const run = options.tracking
     ? await startRun(options.tracking, {
         experiment: options.experiment ?? 'reelab-embeddings',
@@ -84,25 +87,34 @@ export async function fitFactorModel(
         source: options.source ?? 'script',
         sourceName: options.sourceName,
         dataset: options.dataset,
-        seed: options.seed,
-        tags: { 'reelab.model': name, ...(options.dataset ? { 'reelab.dataset': options.dataset } : {}) },
-        params: { ...model.params, dataset: options.dataset ?? ratings.source, ratings: ratings.size },
+        seed,
+        tags: { 'reelab.model': name },
       })
     : null;
   try {
-    const epochs: EpochReport[] = [];
-    const total = typeof model.params.iterations === 'number' ? model.params.iterations : model.params.epochs;
+    const total = typeof probe.params.iterations === 'number' ? probe.params.iterations : probe.params.epochs;
     const bar = progress({
       total: typeof total === 'number' ? total : 0,
       label: `fit ${name}`,
       unit: 'epochs',
       output: options.progress,
     });
-    const started = performance.now();
-    await model.fit(ratings, {
+    const fitted = await fitEvaluateRecord({
+      model: name,
+      params: options.params,
+      modelSeed: deriveRunSeeds(seed).model,
+      train: ratings,
+      heldOut: null,
+      heldOutRole: 'test',
+      inputs: null,
+      metrics: [],
+      protocols: [],
+      relevance: null,
+      evaluationSeed: seed,
       threads: options.threads,
+      run,
+      recordParams: { dataset: options.dataset ?? ratings.source, ratings: ratings.size, seed },
       onEpoch: (e) => {
-        epochs.push(e);
         const loss = e.loss ?? e.trainRmse;
         bar.set(
           e.epoch,
@@ -110,17 +122,10 @@ export async function fitFactorModel(
             ? undefined
             : `${e.loss !== undefined ? 'loss' : 'train rmse'} ${loss.toFixed(4)}`,
         );
-        if (run) {
-          const m: Record<string, number> = { epoch_seconds: e.seconds };
-          if (e.loss !== undefined) m.loss = e.loss;
-          if (e.trainRmse !== undefined) m.train_rmse = e.trainRmse;
-          for (const [key, value] of Object.entries(m)) run.logMetric(key, value, e.epoch);
-        }
       },
     });
-    const fitSeconds = (performance.now() - started) / 1000;
-    bar.done(`${fitSeconds.toFixed(1)}s`);
-    if (run) await run.logMetrics({ fit_seconds: fitSeconds });
+    bar.done(`${fitted.fitSeconds.toFixed(1)}s`);
+    const { model, epochs, fitSeconds } = fitted;
     return { model, factors: modelFactors(model), epochs, fitSeconds, run };
   } catch (err) {
     if (run) await run.end('FAILED', { error: err }).catch(() => {});
@@ -336,7 +341,10 @@ export interface SimilarMoviesOptions {
   minRatings?: number;
 }
 
-/** The movies whose item factors are closest (cosine) to the movie's, with title, genres and popularity. */
+/**
+ * The movies whose item factors are closest (cosine) to the movie's, with title, genres and popularity — the
+ * factor-cosine neighbours of lib/models/item-similarity that factor models' `similarItems` use.
+ */
 export function similarMovies(
   factors: Factors,
   ratings: Interactions,
@@ -346,12 +354,10 @@ export function similarMovies(
 ): NeighbourRow[] {
   const item = itemOfMovie(ratings, movieId);
   const counts = ratings.itemCounts();
-  const minRatings = options.minRatings ?? 1;
-  const scores = new Float32Array(ratings.nItems);
-  cosineToAll(factors.items, factors.k, item, scores);
-  scores[item] = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < scores.length; i++) if (counts[i]! < minRatings) scores[i] = Number.NEGATIVE_INFINITY;
-  const top = topK(scores, options.count ?? 10);
+  const top = factorNeighbours(factors.items, factors.k, item, options.count ?? 10, {
+    support: counts,
+    minSupport: options.minRatings ?? 1,
+  });
   return Array.from(top.items, (i, rank) => ({
     ...movieRow(movies, ratings, counts, i, rank + 1),
     similarity: top.scores[rank]!,
@@ -408,7 +414,8 @@ export interface Explanation {
 
 /**
  * "Why was this recommended": the user's own rated movies whose item factors are closest (cosine) to the
- * recommended movie's — the evidence a factor model generalises from.
+ * recommended movie's — the evidence a factor model generalises from. The same selection as a model's `explain`
+ * (lib/models/item-similarity `mostSimilarAmong`), on the given factors.
  */
 export function explainRecommendation(
   factors: Factors,
@@ -421,17 +428,11 @@ export function explainRecommendation(
   const user = ratings.userIds.index(userId);
   if (user < 0) throw new ConfigError('userId', `user ${userId} has no ratings in this dataset`);
   const item = itemOfMovie(ratings, movieId);
-  const scores = new Float32Array(ratings.nItems);
-  cosineToAll(factors.items, factors.k, item, scores);
   const { indptr, indices, values } = ratings.csr();
-  const rated = new Float32Array(ratings.nItems).fill(Number.NEGATIVE_INFINITY);
+  const rated = indices.subarray(indptr[user]!, indptr[user + 1]!);
   const ratingOf = new Map<number, number>();
-  for (let p = indptr[user]!; p < indptr[user + 1]!; p++) {
-    if (indices[p] === item) continue;
-    rated[indices[p]!] = scores[indices[p]!]!;
-    ratingOf.set(indices[p]!, values[p]!);
-  }
-  const top = topK(rated, count);
+  for (let p = indptr[user]!; p < indptr[user + 1]!; p++) ratingOf.set(indices[p]!, values[p]!);
+  const top = mostSimilarAmong(rated, item, count, (a, b) => factorCosine(factors.items, factors.k, a, b));
   const counts = ratings.itemCounts();
   const row = rowOfMovie(movies, movieId);
   return {

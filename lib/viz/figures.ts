@@ -4,6 +4,7 @@
  * (`saveFigure`) or checked in a test. Aggregations from Interactions / the movie catalogue live in
  * `lib/viz/aggregate.ts`; UMAP and embedding maps in `lib/viz/umap.ts` and `lib/viz/embeddings.ts`.
  */
+import type { FeatureImportance } from '../models/gbdt/booster';
 
 /** A Plotly figure as plain data (what plotly.js's newPlot takes); builders return these, display shows them. */
 export interface PlotlyFigure {
@@ -948,6 +949,33 @@ export function embeddingMapFigure(points: EmbeddingPoints, options: EmbeddingMa
       legend: { title: { text: options.legendTitle ?? 'main genre' }, itemsizing: 'constant' },
       hovermode: 'closest',
       height: 720,
+    },
+  };
+}
+
+/** A horizontal bar chart of the top features by gain (Plotly spec for notebooks and reports). */
+export function importanceFigure(
+  importance: readonly FeatureImportance[],
+  top = 20,
+  title = 'GBDT feature importance (gain)',
+): PlotlyFigure {
+  const rows = importance.slice(0, top).reverse();
+  const total = importance.reduce((s, r) => s + r.gain, 0) || 1;
+  return {
+    data: [
+      {
+        type: 'bar',
+        orientation: 'h',
+        x: rows.map((r) => r.gain / total),
+        y: rows.map((r) => r.name),
+        text: rows.map((r) => `${r.splits} splits`),
+        hovertemplate: '%{y}: %{x:.1%} of gain (%{text})<extra></extra>',
+      },
+    ],
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: 'share of total gain' }, tickformat: '.0%' },
+      margin: { l: 160 },
     },
   };
 }

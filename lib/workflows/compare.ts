@@ -1,18 +1,16 @@
 import { defaultThreads } from '../compute/pool';
-import { loadRatings } from '../data/load';
-import { makeSplit } from '../data/split';
+import { type EpochRecord, fitEvaluateRecord } from '../eval/fit-evaluate-record';
 import { mlflowMetricKey, parseMetrics } from '../eval/names';
 import { DEFAULT_RELEVANCE, evaluateModel, type ProtocolResult } from '../eval/protocols';
 import type { EnsembleModel, EnsembleReport, MemberSpec } from '../models/ensemble';
-import type { EpochReport } from '../models/recommender';
-import { createModel, modelEntry } from '../models/registry';
+import { modelEntry } from '../models/registry';
 import type { MlflowClient } from '../tracking/mlflow-client';
 import { type RunContext, type RunSource, startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
 import { type MeanInterval, meanConfidenceInterval } from '../viz/aggregate';
 import { barFigure, type CurveSeries, type LeaderboardEntry, type PlotlyFigure } from '../viz/figures';
 import { type EvaluateResult, evaluate } from './evaluate';
-import { ModelInputs, withDatasetParams } from './model-inputs';
+import { loadRunData } from './run-data';
 
 /** One contender: a registry model, its params and the label it shows under (default: the model name). */
 export interface ContenderSpec {
@@ -58,7 +56,8 @@ export interface ComparisonRow {
   fitSeconds: number;
   runId: string | null;
   /** Per-epoch reports of the fit (learning curves). */
-  epochs: EpochReport[];
+  /** Per-epoch numbers as recorded (`train_rmse`, `test_rmse`, `loss`, …). */
+  epochs: EpochRecord[];
 }
 
 export interface ModelComparison {
@@ -221,8 +220,8 @@ export function comparisonCurves(rows: readonly ComparisonRow[]): CurveSeries[] 
   for (const r of rows) {
     if (r.epochs.length < 2) continue;
     const steps = r.epochs.map((e) => e.epoch);
-    const train = r.epochs.map((e) => e.trainRmse ?? Number.NaN);
-    const held = r.epochs.map((e) => e.validationRmse ?? Number.NaN);
+    const train = r.epochs.map((e) => e.values.train_rmse ?? Number.NaN);
+    const held = r.epochs.map((e) => e.values.test_rmse ?? Number.NaN);
     if (train.some(Number.isFinite))
       out.push({ name: `${r.label} train`, values: train, steps, run: r.label, kind: 'train' });
     if (held.some(Number.isFinite))
@@ -276,16 +275,10 @@ export async function compareEnsemble(request: EnsembleComparisonRequest): Promi
   const seed = request.seed ?? 42;
   const threads = request.threads ?? defaultThreads();
   const metrics = metricsForTask(entry.task, request.metrics ?? DEFAULT_METRICS);
-  const params = withDatasetParams(
-    name,
-    { ...(request.params ?? {}), members: request.members },
-    request.dataset,
-    request.dataDir,
-  );
-  const model = createModel(name, params) as EnsembleModel;
-  const all = loadRatings(request.dataset, { dataDir: request.dataDir, seed });
-  const split = makeSplit(all, request.split, request.dataset, { seed, dataDir: request.dataDir });
-  new ModelInputs(request.dataset, all, { dataDir: request.dataDir, seed }).give(model);
+  const data = await loadRunData(request.dataset, request.split, { seed, dataDir: request.dataDir });
+  const { seeds } = data;
+  const split = data.split!;
+  const inputs = data.side;
   const relevance = request.relevance === undefined ? DEFAULT_RELEVANCE : request.relevance;
 
   const run: RunContext | null = request.tracking
@@ -294,26 +287,40 @@ export async function compareEnsemble(request: EnsembleComparisonRequest): Promi
         runName: `${label} ${request.dataset} ${request.split}`,
         source: request.source ?? 'script',
         sourceName: request.sourceName,
+        dataset: request.dataset,
+        datasetSha256: data.ratingsSha256 ?? undefined,
+        seed,
         tags: {
-          'reelab.dataset': request.dataset,
           'reelab.split': request.split,
           'reelab.model': name,
-          'reelab.seed': String(seed),
           'reelab.task': entry.task,
         },
       })
     : null;
   try {
-    await run?.logParams({ ...model.params, dataset: request.dataset, split: request.split, seed });
-    const epochs: EpochReport[] = [];
-    const started = performance.now();
-    await model.fit(split.train, { threads, onEpoch: (e) => epochs.push(e) });
-    const fitSeconds = (performance.now() - started) / 1000;
+    const fitted = await fitEvaluateRecord({
+      model: name,
+      params: { ...(request.params ?? {}), members: request.members },
+      modelSeed: seeds.model,
+      train: split.train,
+      heldOut: split.test,
+      heldOutRole: 'test',
+      inputs,
+      metrics,
+      protocols: ['full'],
+      relevance,
+      evaluationSeed: seeds.evaluation,
+      threads,
+      run,
+      recordParams: { dataset: request.dataset, split: request.split, seed },
+    });
+    const model = fitted.model as EnsembleModel;
+    const { epochs, fitSeconds } = fitted;
     const report = model.report();
-    const evalOptions = { metrics, relevance, seed, threads };
+    const evalOptions = { metrics, relevance, seed: seeds.evaluation, threads };
     const test = async (m: Parameters<typeof evaluateModel>[0]) =>
       evaluateModel(m, split.train, split.test, evalOptions);
-    const blendResults = await test(model);
+    const blendResults = fitted.results;
     const flat = (rs: ProtocolResult[]) =>
       Object.assign({}, ...rs.map((r) => r.metrics)) as Record<string, number>;
     const memberRows: ComparisonRow[] = [];
@@ -368,11 +375,9 @@ export async function compareEnsemble(request: EnsembleComparisonRequest): Promi
       for (const mr of report.members)
         weights[`weight_${mr.label.replace(/[^A-Za-z0-9_.\-/ ]/g, '_')}`] = mr.weight;
       await run.logMetrics({
-        ...trackedMetrics(blendResults),
         ...weights,
         [`validation_${mlflowMetricKey(report.metric)}`]: report.blend,
         validation_gain: report.gain,
-        fit_seconds: fitSeconds,
       });
       await run.logText(`${JSON.stringify(report, null, 2)}\n`, 'ensemble-report.json');
       await run.end('FINISHED');

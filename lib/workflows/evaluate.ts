@@ -1,20 +1,14 @@
 import { defaultThreads } from '../compute/pool';
-import { loadRatings } from '../data/load';
-import { makeSplit } from '../data/split';
-import { mlflowMetricKey, parseMetrics } from '../eval/names';
-import {
-  DEFAULT_RELEVANCE,
-  evaluateModel,
-  type ProtocolResult,
-  parseProtocol,
-  protocolLabel,
-} from '../eval/protocols';
+import { type EpochRecord, fitEvaluateRecord } from '../eval/fit-evaluate-record';
+import { parseMetrics } from '../eval/names';
+import { DEFAULT_RELEVANCE, type ProtocolResult, parseProtocol, protocolLabel } from '../eval/protocols';
 import type { EpochReport } from '../models/recommender';
 import { createModel, modelEntry } from '../models/registry';
+import { datasetInputsFor } from '../tracking/dataset-input';
 import type { MlflowClient } from '../tracking/mlflow-client';
 import { type RunSource, startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
-import { ModelInputs, withDatasetParams } from './model-inputs';
+import { loadRunData } from './run-data';
 
 export interface EvaluateRequest {
   dataset: string;
@@ -38,7 +32,7 @@ export interface EvaluateRequest {
   experiment?: string;
   source?: RunSource;
   sourceName?: string;
-  onEpoch?: (report: EpochReport) => void;
+  onEpoch?: (report: EpochReport, record: EpochRecord) => void;
 }
 
 export interface EvaluateResult {
@@ -60,8 +54,8 @@ export interface EvaluateResult {
   relevance: number | null;
   /** One entry per protocol: its label, settings, user counts and metric values. */
   evaluation: EvaluationSummary[];
-  /** Per-epoch reports of the fit. */
-  epochs: EpochReport[];
+  /** Per-epoch numbers of the fit as recorded (`test_rmse`: measured on the test part). */
+  epochs: EpochRecord[];
   /** Full per-protocol results, with per-user values (for significance tests; not printed by the CLI). */
   protocols: ProtocolResult[];
 }
@@ -103,16 +97,12 @@ export async function evaluate(request: EvaluateRequest): Promise<EvaluateResult
   const relevance = request.relevance === undefined ? DEFAULT_RELEVANCE : request.relevance;
   if (relevance !== null && !Number.isFinite(relevance))
     throw new ConfigError('relevance', `must be a number (rating ≥ relevance is relevant), got ${relevance}`);
-  const model = createModel(
-    request.model,
-    withDatasetParams(request.model, request.params ?? {}, request.dataset, request.dataDir),
-  );
-  const seed = request.seed ?? 42;
-  const all = loadRatings(request.dataset, { dataDir: request.dataDir, seed });
-  const split = makeSplit(all, request.split, request.dataset, { seed, dataDir: request.dataDir });
-  // Genres / movie content for the models that need them (als-genre, gbdt, hybrid-nn), loaded only then.
-  const inputs = new ModelInputs(request.dataset, all, { dataDir: request.dataDir, seed });
-  inputs.give(model);
+  // Validate the params before any data is read (a typo fails at once).
+  createModel(request.model, request.params ?? {});
+  const data = await loadRunData(request.dataset, request.split, request);
+  const { seed, seeds } = data;
+  const split = data.split!;
+  const inputs = data.side;
 
   const run = request.tracking
     ? await startRun(request.tracking, {
@@ -120,93 +110,85 @@ export async function evaluate(request: EvaluateRequest): Promise<EvaluateResult
         runName: `${request.model} ${request.dataset} ${request.split}`,
         source: request.source ?? 'script',
         sourceName: request.sourceName,
+        dataset: request.dataset,
+        datasetSha256: data.ratingsSha256 ?? undefined,
+        seed,
         tags: {
-          'reelab.dataset': request.dataset,
           'reelab.split': request.split,
           'reelab.model': request.model,
-          'reelab.seed': String(seed),
           'reelab.task': entry.task,
         },
       })
     : null;
   try {
-    if (run) {
-      const evalParams: Record<string, string> = {};
-      if (protocols.length > 0) {
-        evalParams['eval.protocols'] = protocols.map(protocolLabel).join(',');
-        evalParams['eval.relevance'] = relevance === null ? 'all' : String(relevance);
-      }
-      await run.logParams({
-        ...model.params,
-        dataset: request.dataset,
-        split: request.split,
-        seed,
-        ...evalParams,
-      });
+    await run?.logDatasetInputs(
+      await datasetInputsFor(request.dataset, request.dataDir, seeds.split, split.name, {
+        train: split.train,
+        test: split.test,
+      }),
+    );
+    const evalParams: Record<string, string> = {};
+    if (protocols.length > 0) {
+      evalParams['eval.protocols'] = protocols.map(protocolLabel).join(',');
+      evalParams['eval.relevance'] = relevance === null ? 'all' : String(relevance);
     }
-    const epochs: EpochReport[] = [];
-    const pending: Promise<void>[] = [];
-    const started = performance.now();
-    await model.fit(split.train, {
-      threads: request.threads,
-      validation: split.test,
-      onEpoch: (report) => {
-        epochs.push(report);
-        request.onEpoch?.(report);
-        if (run) {
-          const m: Record<string, number> = { epoch_seconds: report.seconds };
-          if (report.trainRmse !== undefined) m.train_rmse = report.trainRmse;
-          if (report.validationRmse !== undefined) m.validation_rmse = report.validationRmse;
-          if (report.loss !== undefined) m.loss = report.loss;
-          pending.push(run.logMetrics(m, report.epoch));
-        }
-      },
-    });
-    const fitSeconds = (performance.now() - started) / 1000;
-    await Promise.all(pending);
-    const results = await evaluateModel(model, split.train, split.test, {
+    const r = await fitEvaluateRecord({
+      model: request.model,
+      params: request.params,
+      modelSeed: seeds.model,
+      train: split.train,
+      heldOut: split.test,
+      heldOutRole: 'test',
+      inputs,
       metrics: specs.map((s) => s.name),
       protocols: protocols.map(protocolLabel),
       relevance,
-      seed,
+      evaluationSeed: seeds.evaluation,
       threads: request.threads ?? defaultThreads(),
-      itemGenres: rankingSpecs.some((s) => s.kind === 'diversity') ? inputs.itemGenres() : null,
+      run,
+      recordParams: { dataset: request.dataset, split: request.split, seed, ...evalParams },
+      onEpoch: (report, record) => request.onEpoch?.(report, record),
     });
+    if (run) {
+      await run.logJson(
+        {
+          kind: 'evaluate',
+          dataset: request.dataset,
+          split: request.split,
+          model: request.model,
+          params: r.params,
+          seed,
+          seeds,
+          metrics: specs.map((s) => s.name),
+          protocols: protocols.map(protocolLabel),
+          relevance,
+        },
+        'config.json',
+      );
+      await run.end('FINISHED');
+    }
     // Flat metrics as the CLI contract shows them; with several ranking protocols, keys carry the protocol.
     const qualify = protocols.length > 1;
     const values: Record<string, number> = {};
-    const tracked: Record<string, number> = {};
-    for (const r of results) {
-      for (const [name, v] of Object.entries(r.metrics)) {
-        const ranking = r.protocol !== 'rating';
-        values[ranking && qualify ? `${r.protocol}/${name}` : name] = v;
-        tracked[ranking ? mlflowMetricKey(name, r.protocol) : name] = v;
-      }
-      if (r.protocol !== 'rating') {
-        tracked[mlflowMetricKey('users', r.protocol)] = r.users;
-        tracked[mlflowMetricKey('users_without_relevant', r.protocol)] = r.usersWithoutRelevant;
-      }
-    }
-    if (run) {
-      await run.logMetrics({ ...tracked, fit_seconds: fitSeconds });
-      await run.end('FINISHED');
-    }
+    for (const res of r.results)
+      for (const [name, v] of Object.entries(res.metrics))
+        values[res.protocol !== 'rating' && qualify ? `${res.protocol}/${name}` : name] = v;
     return {
       model: request.model,
       dataset: request.dataset,
       split: request.split,
-      params: { ...model.params },
+      params: r.params,
       metrics: values,
-      fitSeconds,
+      fitSeconds: r.fitSeconds,
       trainRatings: split.train.size,
       testRatings: split.test.size,
       runId: run?.runId ?? null,
       runUrl: run?.uiUrl ?? null,
-      protocol: results.map((r) => r.protocol).join(','),
+      protocol: r.results.map((res) => res.protocol).join(','),
       relevance: protocols.length > 0 ? relevance : null,
-      evaluation: results.map(summarise),
-      epochs,
-      protocols: results,
+      evaluation: r.results.map(summarise),
+      epochs: r.epochs,
+      protocols: r.results,
     };
   } catch (err) {
     if (run?.isOpen) await run.end('FAILED', { error: err }).catch(() => {});

@@ -7,7 +7,6 @@ import { loadExperimentConfig, parseExperimentConfig } from '../config/load';
 import type { ExperimentConfig, ExperimentConfigInput } from '../config/schema';
 import { loadReportData, type ReportData, reportDataFromSearch } from '../report/data';
 import { type RenderedReport, renderReport } from '../report/report';
-import { hashValue } from '../search/hash';
 import {
   type ConfigSource,
   inMemorySource,
@@ -15,6 +14,7 @@ import {
   type SearchOptions,
   type SearchResult,
 } from '../search/runner';
+import { hashValue } from '../util/hash';
 
 export interface SearchWorkflowResult {
   result: SearchResult;

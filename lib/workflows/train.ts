@@ -1,20 +1,19 @@
 import { mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { datasetDir, resolveDataDir } from '../data/data-dir';
-import { loadRatings, parseDatasetName } from '../data/load';
-import { makeSplit } from '../data/split';
-import { mlflowMetricKey } from '../eval/names';
-import { evaluateModel } from '../eval/protocols';
+import { resolve } from 'node:path';
+import { fitEvaluateRecord } from '../eval/fit-evaluate-record';
+import { DEFAULT_RELEVANCE } from '../eval/protocols';
 import type { EpochReport } from '../models/recommender';
 import { createModel, modelEntry } from '../models/registry';
 import { MODEL_ARTIFACT_PATH, type ServingMeta, saveServingModel } from '../serving/artifact';
 import { itemCounts, modelView } from '../serving/model-view';
 import { MovieTable } from '../serving/movies';
+import { datasetInputs } from '../tracking/dataset-input';
 import type { MlflowClient } from '../tracking/mlflow-client';
+import { logModelFolder } from '../tracking/mlmodel';
+import { checkRegistration, type Registered, registerRunModel } from '../tracking/registry';
 import { type RunSource, startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
-import { sha256FileCached } from '../util/hash';
-import { ModelInputs, withDatasetParams } from './model-inputs';
+import { loadRunData } from './run-data';
 
 export interface TrainRequest {
   dataset: string;
@@ -35,6 +34,10 @@ export interface TrainRequest {
   source?: RunSource;
   sourceName?: string;
   onEpoch?: (report: EpochReport) => void;
+  /** Register the logged model as a new version of this MLflow registered model (needs tracking). */
+  register?: string;
+  /** Point this alias (e.g. "champion") at the new version. */
+  alias?: string;
 }
 
 export interface TrainResult {
@@ -52,6 +55,10 @@ export interface TrainResult {
   runId: string | null;
   /** Artifact path of the model directory in the MLflow run (null when not tracked). */
   artifactPath: string | null;
+  /** The MLflow 3 logged model created for it (null when not tracked or offline). */
+  modelId: string | null;
+  /** The registry version created with `register` (null otherwise). */
+  registered: Registered | null;
 }
 
 /**
@@ -63,19 +70,21 @@ export interface TrainResult {
 export async function train(request: TrainRequest): Promise<TrainResult> {
   const entry = modelEntry(request.model);
   const out = resolve(request.out);
+  // Validate the params before any data is read or the folder is touched (a typo fails at once).
+  createModel(request.model, request.params ?? {});
+  if (request.register) {
+    checkRegistration(request.register, request.alias);
+    if (!request.tracking)
+      throw new ConfigError('--register', 'needs MLflow tracking (drop --no-track, set MLFLOW_TRACKING_URI)');
+  } else if (request.alias) throw new ConfigError('--alias', 'needs --register <name>');
   prepareOutDir(out, request.overwrite === true);
-  const seed = request.seed ?? 42;
-  const params = withDatasetParams(request.model, request.params ?? {}, request.dataset, request.dataDir);
-  const model = createModel(request.model, params);
-  const all = loadRatings(request.dataset, { dataDir: request.dataDir, seed });
-  const split = request.split
-    ? makeSplit(all, request.split, request.dataset, { seed, dataDir: request.dataDir })
-    : null;
+  const data = await loadRunData(request.dataset, request.split ?? null, request);
+  const { seed, seeds, split, all } = data;
   const trainPart = split ? split.train : all;
-  const inputs = new ModelInputs(request.dataset, all, { dataDir: request.dataDir, seed });
-  inputs.give(model);
+  const inputs = data.side;
   const movies = inputs.movieTable();
-  const { sha256, file } = await ratingsFileHash(request.dataset, request.dataDir);
+  const sha256 = data.ratingsSha256;
+  const file = data.ratingsFile;
   const metricNames =
     request.metrics ?? (entry.task === 'rating' ? ['rmse', 'mae'] : ['ndcg@10', 'precision@10', 'recall@10']);
 
@@ -97,40 +106,41 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
       })
     : null;
   try {
-    if (run)
-      await run.logParams({ ...model.params, dataset: request.dataset, split: split?.name ?? 'none', seed });
-    const pending: Promise<void>[] = [];
-    const started = performance.now();
-    await model.fit(trainPart, {
+    await run?.logDatasetInputs(
+      datasetInputs({
+        dataset: request.dataset,
+        file,
+        sha256,
+        seed: seeds.split,
+        split: split?.name ?? null,
+        parts: split
+          ? [
+              { context: 'train', data: split.train },
+              { context: 'test', data: split.test },
+            ]
+          : [{ context: 'train', data: all }],
+      }),
+    );
+    const r = await fitEvaluateRecord({
+      model: request.model,
+      params: request.params,
+      modelSeed: seeds.model,
+      train: trainPart,
+      heldOut: split?.test ?? null,
+      heldOutRole: 'test',
+      inputs,
+      metrics: metricNames,
+      protocols: ['full'],
+      relevance: DEFAULT_RELEVANCE,
+      evaluationSeed: seeds.evaluation,
       threads: request.threads,
-      validation: split?.test,
-      onEpoch: (report) => {
-        request.onEpoch?.(report);
-        if (!run) return;
-        const m: Record<string, number> = { epoch_seconds: report.seconds };
-        if (report.trainRmse !== undefined) m.train_rmse = report.trainRmse;
-        if (report.validationRmse !== undefined) m.validation_rmse = report.validationRmse;
-        if (report.loss !== undefined) m.loss = report.loss;
-        pending.push(run.logMetrics(m, report.epoch));
-      },
+      run,
+      recordParams: { dataset: request.dataset, split: split?.name ?? 'none', seed },
+      onEpoch: (report) => request.onEpoch?.(report),
     });
-    const fitSeconds = (performance.now() - started) / 1000;
-    await Promise.all(pending);
+    const model = r.model;
     const metrics: Record<string, number> = {};
-    const tracked: Record<string, number> = { fit_seconds: fitSeconds };
-    if (split) {
-      const results = await evaluateModel(model, split.train, split.test, {
-        metrics: metricNames,
-        seed,
-        threads: request.threads,
-      });
-      for (const r of results) {
-        for (const [name, v] of Object.entries(r.metrics)) {
-          metrics[name] = v;
-          tracked[r.protocol === 'rating' ? name : mlflowMetricKey(name, r.protocol)] = v;
-        }
-      }
-    }
+    for (const res of r.results) for (const [name, v] of Object.entries(res.metrics)) metrics[name] = v;
     const view = modelView(model);
     const table = MovieTable.fromMovies(request.dataset, movies, view.items, itemCounts(view));
     const [ratingMin, ratingMax] = range(trainPart.ratings);
@@ -145,32 +155,63 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
       ratingMax,
       trainRatings: trainPart.size,
       metrics,
-      fitSeconds,
+      fitSeconds: r.fitSeconds,
       runId: run?.runId ?? null,
       trainedAt: new Date().toISOString(),
     };
     await saveServingModel(out, model, table, meta);
     let artifactPath: string | null = null;
+    let modelId: string | null = null;
+    let registered: Registered | null = null;
     if (run) {
-      await run.logMetrics(tracked);
-      await run.logArtifacts(out, MODEL_ARTIFACT_PATH);
+      await run.logJson(
+        {
+          kind: 'train',
+          dataset: request.dataset,
+          split: split?.name ?? null,
+          model: request.model,
+          params: r.params,
+          seed,
+          seeds,
+          metrics: metricNames,
+          protocols: ['full'],
+          relevance: DEFAULT_RELEVANCE,
+          datasetSha256: sha256,
+        },
+        'config.json',
+      );
+      modelId = (
+        await logModelFolder(run, out, {
+          artifactPath: MODEL_ARTIFACT_PATH,
+          modelName: request.model,
+          params: r.params,
+          metadata: { dataset: request.dataset, split: split?.name ?? null, task: entry.task, metrics },
+        })
+      ).modelId;
       artifactPath = MODEL_ARTIFACT_PATH;
       await run.end('FINISHED');
+      if (request.register && run.client)
+        registered = await registerRunModel(run.client, run.runId, request.register, {
+          alias: request.alias,
+          artifactPath,
+        });
     }
     return {
       model: request.model,
       dataset: request.dataset,
       split: split?.name ?? null,
-      params: { ...model.params },
+      params: r.params,
       out,
       metrics,
-      fitSeconds,
+      fitSeconds: r.fitSeconds,
       trainRatings: trainPart.size,
       users: view.users.size,
       movies: view.items.size,
       datasetSha256: sha256,
       runId: run?.runId ?? null,
       artifactPath,
+      modelId,
+      registered,
     };
   } catch (err) {
     if (run?.isOpen) await run.end('FAILED', { error: err }).catch(() => {});
@@ -186,17 +227,6 @@ function prepareOutDir(out: string, overwrite: boolean): void {
       '--out',
       `${out} is not empty (${existing.length} entries); pass --overwrite to replace`,
     );
-}
-
-async function ratingsFileHash(
-  dataset: string,
-  dataDir: string | undefined,
-): Promise<{ sha256: string | null; file: string | null }> {
-  const parsed = parseDatasetName(dataset);
-  if (parsed.kind === 'synthetic') return { sha256: null, file: null };
-  const dir = datasetDir(resolveDataDir(dataDir), parsed.spec.name, parsed.spec.ratingsFile);
-  const file = join(dir, parsed.spec.ratingsFile);
-  return { sha256: await sha256FileCached(file), file };
 }
 
 function range(values: Float32Array): [number, number] {

@@ -5,6 +5,11 @@
 // measure its RMSE on a held-out split, and log the run to MLflow. Every cell calls `lib/`; nothing here is
 // logic you could not also run from the `reelab` CLI.
 //
+// The library is one import, `rl`, with a namespace per `lib/` folder — `rl.data`, `rl.features`, `rl.models`,
+// `rl.eval`, `rl.search`, `rl.tracking`, `rl.viz`, `rl.report`, `rl.workflows`, … (type `rl.` and then `rl.data.`
+// to browse). The steps of this quickstart (`rl.loadRatings`, `rl.evaluate`, `rl.showTable`, …) are also at the
+// top level.
+//
 // The next cell holds the parameters (the main job and the tests override them).
 // %% code parameters
 let dataset = 'ml-100k';
@@ -21,7 +26,7 @@ const summary = rl.describeDataset(dataset, { dataDir: dataDir });
 rl.showTable([summary], { columns: ['dataset', 'users', 'items', 'catalogueMovies', 'ratings', 'density', 'ratingMean'] });
 // %% code
 const ratings = rl.loadRatings(dataset, { dataDir: dataDir });
-rl.showFigure(rl.ratingDistributionFigure(ratings.ratings, `Rating distribution — ${dataset}`));
+rl.showFigure(rl.viz.ratingDistributionFigure(ratings.ratings, `Rating distribution — ${dataset}`));
 // %% markdown
 // ## A baseline, evaluated and tracked
 // `baseline` predicts μ + b_u + b_i with regularised biases (Surprise's BaselineOnly). `rl.evaluate` loads the
@@ -42,10 +47,10 @@ console.log(`RMSE on ${dataset} ${split}: ${result.metrics.rmse.toFixed(4)} (MAE
 console.log(result.runUrl ? `MLflow run: ${result.runUrl}` : 'not tracked');
 // %% code
 rl.showFigure(
-  rl.learningCurveFigure(
+  rl.viz.learningCurveFigure(
     [
-      { name: 'train', values: result.epochs.map((e) => e.trainRmse ?? Number.NaN) },
-      { name: 'test', values: result.epochs.map((e) => e.validationRmse ?? Number.NaN) },
+      { name: 'train', values: result.epochs.map((e) => e.values.train_rmse ?? Number.NaN) },
+      { name: 'test', values: result.epochs.map((e) => e.values.test_rmse ?? Number.NaN) },
     ],
     'RMSE',
     `Baseline learning curve — ${dataset} ${split}`,
@@ -55,9 +60,9 @@ rl.showFigure(
 // ## Recommendations
 // Fit on all ratings and list the ten movies with the highest predicted rating that user 1 has not rated yet.
 // %% code
-const model = new rl.BaselineModel();
+const model = new rl.models.BaselineModel();
 await model.fit(ratings);
-const movies = new Map(rl.loadMovies(dataset, { dataDir: dataDir }).map((m) => [m.movieId, m]));
+const movies = new Map(rl.data.loadMovies(dataset, { dataDir: dataDir }).map((m) => [m.movieId, m]));
 const top = model.recommend(ratings.userIds.index(1), 10);
 rl.showTable(
   Array.from(top.items, (item, rank) => {

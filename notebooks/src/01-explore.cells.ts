@@ -3,8 +3,8 @@
 //
 // Before fitting any model it pays to look at the data: how people rate, how unevenly attention is spread
 // over movies and users, and how the catalogue and the rating activity changed over time. Every number and
-// picture below comes from `lib/` (`rl.*`); the notebook only strings the calls together, so each step can be
-// reused in scripts and reports.
+// picture below comes from `lib/` (`rl.data`, `rl.features`, `rl.viz`); the notebook only strings the calls
+// together, so each step can be reused in scripts and reports.
 //
 // By default this runs on **ml-latest-small** (610 users, 100,836 ratings of 9,724 movies, 1996–2018). Change
 // the parameters to look at another release (`ml-100k`, `ml-1m`, … or `synthetic:<n>`).
@@ -28,8 +28,8 @@ rl.showRecord(summary, { caption: `${dataset}: counts and ranges` });
 // distribution is skewed towards the top: people mostly rate what they chose to watch, and whole stars are far
 // more popular than half stars. A model that predicts the global mean already starts from a strong prior.
 // %% code
-const figures: Record<string, rl.PlotlyFigure> = {};
-figures['rating-distribution'] = rl.ratingDistributionFigure(data.ratings.ratings, `Rating distribution — ${dataset}`);
+const figures: Record<string, rl.viz.PlotlyFigure> = {};
+figures['rating-distribution'] = rl.viz.ratingDistributionFigure(data.ratings.ratings, `Rating distribution — ${dataset}`);
 rl.showFigure(figures['rating-distribution']);
 console.log(`mean rating ${data.ratings.mean().toFixed(3)} over ${data.ratings.size} ratings`);
 // %% markdown
@@ -40,9 +40,9 @@ console.log(`mean rating ${data.ratings.mean().toFixed(3)} over ${data.ratings.s
 // when comparing recommenders.
 // %% code
 const itemCounts = data.ratings.itemCounts();
-figures['long-tail'] = rl.longTailFigure(itemCounts, { title: `Long tail of movie popularity — ${dataset}`, entity: 'movies' });
+figures['long-tail'] = rl.viz.longTailFigure(itemCounts, { title: `Long tail of movie popularity — ${dataset}`, entity: 'movies' });
 rl.showFigure(figures['long-tail']);
-const shares = rl.longTailShares(itemCounts, [0.01, 0.1, 0.2, 0.5]);
+const shares = rl.viz.longTailShares(itemCounts, [0.01, 0.1, 0.2, 0.5]);
 rl.showTable(shares, { caption: 'share of all ratings held by the most-rated movies', digits: 3 });
 console.log(`top 10% of movies (${shares[1].items}) hold ${(100 * shares[1].share).toFixed(1)}% of the ratings`);
 // %% markdown
@@ -52,9 +52,9 @@ console.log(`top 10% of movies (${shares[1].items}) hold ${(100 * shares[1].shar
 // starts there for ml-latest-small and ml-100k.
 // %% code
 const userCounts = data.ratings.userCounts();
-figures['user-activity'] = rl.activityHistogramFigure(userCounts, { title: `Ratings per user — ${dataset}` });
+figures['user-activity'] = rl.viz.activityHistogramFigure(userCounts, { title: `Ratings per user — ${dataset}` });
 rl.showFigure(figures['user-activity']);
-rl.showTable(rl.summarizeValues({ 'ratings per user': userCounts, 'ratings per movie': itemCounts }), { digits: 1 });
+rl.showTable(rl.viz.summarizeValues({ 'ratings per user': userCounts, 'ratings per movie': itemCounts }), { digits: 1 });
 // %% markdown
 // ## Genres over time
 // Two views of the same question. First, what people rated: each genre's share of the year's ratings (by the
@@ -62,7 +62,7 @@ rl.showTable(rl.summarizeValues({ 'ratings per user': userCounts, 'ratings per m
 // The eight most-rated genres are shown; click a legend entry to show the others. Years with fewer than 100
 // ratings are left out, their shares are noise.
 // %% code
-figures['genres-by-rating-year'] = rl.genreTrendsFigure(rl.genreRatingsByYear(data.ratings, data.movies), {
+figures['genres-by-rating-year'] = rl.viz.genreTrendsFigure(rl.viz.genreRatingsByYear(data.ratings, data.movies), {
   title: `Genres of rated movies by year of rating — ${dataset}`,
   minTotal: 100,
 });
@@ -72,7 +72,7 @@ rl.showFigure(figures['genres-by-rating-year']);
 // year parsed from the title). The catalogue reaches back to the silent era; years with fewer than 20 movies are
 // left out.
 // %% code
-figures['genres-by-release-year'] = rl.genreTrendsFigure(rl.genreMoviesByReleaseYear(data.movies), {
+figures['genres-by-release-year'] = rl.viz.genreTrendsFigure(rl.viz.genreMoviesByReleaseYear(data.movies), {
   title: `Genres of catalogue movies by release year — ${dataset}`,
   yTitle: "% of the year's releases",
   minTotal: 20,
@@ -84,8 +84,8 @@ rl.showFigure(figures['genres-by-release-year']);
 // sample of users over the whole history of MovieLens, so activity comes in bursts rather than a steady
 // stream — worth remembering before choosing a global time cut-off for a temporal split.
 // %% code
-const byYear = rl.ratingsByYear(data.ratings);
-figures['ratings-by-year'] = rl.ratingsByYearFigure(byYear, `Ratings by year — ${dataset}`);
+const byYear = rl.features.ratingsByYear(data.ratings);
+figures['ratings-by-year'] = rl.viz.ratingsByYearFigure(byYear, `Ratings by year — ${dataset}`);
 rl.showFigure(figures['ratings-by-year']);
 console.log(`ratings from ${byYear.years[0]} to ${byYear.years[byYear.years.length - 1]}`);
 // %% markdown
@@ -95,7 +95,7 @@ console.log(`ratings from ${byYear.years[0]} to ${byYear.years[byYear.years.leng
 // Chromium is installed. Without a tracking server this cell only says so.
 // %% code
 const tracking = await rl.connectTracking({ warn: (m) => console.log(m) });
-const saved = await rl.withRun(
+const saved = await rl.tracking.withRun(
   tracking,
   {
     experiment: experiment,
@@ -114,7 +114,7 @@ const saved = await rl.withRun(
       rating_mean: summary.ratingMean,
       top10pct_item_share: shares[1].share,
     });
-    return { runId: run.runId, artifacts: await rl.saveFigures(run, figures) };
+    return { runId: run.runId, artifacts: await rl.viz.saveFigures(run, figures) };
   },
 );
 console.log(saved.runId ? `MLflow run ${saved.runId}: ${saved.artifacts.length} figure files` : 'not tracked');

@@ -61,7 +61,7 @@ const rating = await rl.compareRecommenders({
 // Per-epoch RMSE on the training ratings (solid) and on the held-out ratings (dashed), as the models reported
 // them while training (the same numbers are step metrics of each MLflow run).
 // %% code
-rl.showFigure(rl.learningCurveFigure(rl.comparisonCurves(rating.rows), 'RMSE', `Learning curves — ${dataset} ${split}`));
+rl.showFigure(rl.viz.learningCurveFigure(rl.workflows.comparisonCurves(rating.rows), 'RMSE', `Learning curves — ${dataset} ${split}`));
 // %% markdown
 // ## Ranking models
 // Models that only order items: most popular first (`popularity`), item-item neighbours with BM25 weighting
@@ -87,7 +87,7 @@ const ranking = await rl.compareRecommenders({
 // held-out slice, then refits the members on all training ratings. Below: each member's weight, its RMSE on the
 // validation slice (where the weights were chosen) and on the test ratings, against the blend's.
 // %% code
-const ensemble = await rl.compareEnsemble({
+const ensemble = await rl.workflows.compareEnsemble({
   ...common,
   model: 'ensemble',
   members: ratingModels.slice(0, 5),
@@ -104,14 +104,14 @@ rl.showTable(
   })),
   { caption: 'Ensemble members (weight of the blend row = intercept)' },
 );
-const bestMember = rl.rankComparison(ensemble.memberRows, 'rmse')[0];
+const bestMember = rl.workflows.rankComparison(ensemble.memberRows, 'rmse')[0];
 console.log(
   `ensemble test RMSE ${ensemble.row.metrics.rmse.toFixed(4)} vs best member ${bestMember.label} ${bestMember.metrics.rmse.toFixed(4)} ` +
     `(difference ${(ensemble.row.metrics.rmse - bestMember.metrics.rmse).toFixed(4)}); ` +
     `on the validation slice: ${ensemble.report.blend.toFixed(4)} vs ${ensemble.report.bestMember} (gain ${ensemble.report.gain.toFixed(4)})`,
 );
 rl.showFigure(
-  rl.barFigure(
+  rl.viz.barFigure(
     ensemble.table.map((r) => r.label),
     [
       { name: 'validation slice', values: ensemble.table.map((r) => r.validation) },
@@ -125,7 +125,7 @@ rl.showFigure(
 // scales differ: counts, dot products, similarities), with weights from a logistic regression that separates
 // the validation items from sampled unseen items.
 // %% code
-const rankingEnsemble = await rl.compareEnsemble({
+const rankingEnsemble = await rl.workflows.compareEnsemble({
   ...common,
   model: 'ensemble-ranking',
   members: rankingModels.slice(0, 3),
@@ -147,14 +147,14 @@ rl.showTable(
 // pooled metric (RMSE over all held-out ratings) and each model's MLflow run.
 // %% code
 const ratingBoard = [...rating.rows, ensemble.row];
-rl.showTable(rl.comparisonTable(ratingBoard, 'rmse'), { caption: `Rating leaderboard — RMSE, ${dataset} ${split}` });
-rl.showFigure(rl.comparisonBarFigure(ratingBoard, 'rmse', `Leaderboard — RMSE, ${dataset} ${split}`));
+rl.showTable(rl.workflows.comparisonTable(ratingBoard, 'rmse'), { caption: `Rating leaderboard — RMSE, ${dataset} ${split}` });
+rl.showFigure(rl.workflows.comparisonBarFigure(ratingBoard, 'rmse', `Leaderboard — RMSE, ${dataset} ${split}`));
 // %% code
 const rankingBoard = [...rating.rows, ensemble.row, ...ranking.rows, rankingEnsemble.row];
-rl.showTable(rl.comparisonTable(rankingBoard, 'ndcg@10'), { caption: `Ranking leaderboard — NDCG@10, ${dataset} ${split}` });
-rl.showFigure(rl.comparisonBarFigure(rankingBoard, 'ndcg@10', `Leaderboard — NDCG@10, ${dataset} ${split}`));
-const bestRating = rl.rankComparison(ratingBoard, 'rmse')[0];
-const bestRanking = rl.rankComparison(rankingBoard, 'ndcg@10')[0];
+rl.showTable(rl.workflows.comparisonTable(rankingBoard, 'ndcg@10'), { caption: `Ranking leaderboard — NDCG@10, ${dataset} ${split}` });
+rl.showFigure(rl.workflows.comparisonBarFigure(rankingBoard, 'ndcg@10', `Leaderboard — NDCG@10, ${dataset} ${split}`));
+const bestRating = rl.workflows.rankComparison(ratingBoard, 'rmse')[0];
+const bestRanking = rl.workflows.rankComparison(rankingBoard, 'ndcg@10')[0];
 console.log(`best RMSE: ${bestRating.label} ${bestRating.metrics.rmse.toFixed(4)}`);
 console.log(`best NDCG@10: ${bestRanking.label} ${bestRanking.metrics['ndcg@10'].toFixed(4)}`);
 // %% markdown
@@ -173,7 +173,7 @@ await rl.train({
   dataDir: dataDir,
   tracking: null,
 });
-const service = await rl.RecommendationService.open('notebooks/out/models/ials');
+const service = await rl.serving.RecommendationService.open('notebooks/out/models/ials');
 for (const genre of ['Horror', 'Comedy']) {
   const profile = service.popularInGenre([genre], 10).map((m) => ({ movieId: m.movieId, rating: 5 }));
   const started = performance.now();
@@ -194,14 +194,19 @@ for (const genre of ['Horror', 'Comedy']) {
 // "predict for a new movie"): the hybrid network's content tower reads its genres, title words and year, while
 // its collaborative embedding is that of an unseen movie.
 // %% code
-const hybrid = new rl.HybridNnModel({ epochs: 6, seed: seed });
+const hybrid = new rl.models.HybridNnModel({ epochs: 6, seed: seed });
 const hybridData = rl.loadRatings(dataset, { dataDir: dataDir });
-hybrid.setMovieContent(rl.loadMovies(dataset, { dataDir: dataDir }));
-await hybrid.fit(hybridData, { threads: threads });
-const newMovie = { movieId: -1, title: 'The Haunting of Hill Manor (2026)', year: 2026, genres: ['Horror', 'Thriller'] };
+const catalogue = rl.data.loadCatalogue(dataset, hybridData.itemIds, { dataDir: dataDir });
+await hybrid.fit(hybridData, { threads: threads, catalogue: catalogue });
+// A one-movie catalogue of movies nobody rated (no item ids): what `predictNewMovie` reads the content from.
+const newMovie = rl.data.movieCatalogue(
+  [{ movieId: 1000000, title: 'The Haunting of Hill Manor (2026)', year: 2026, genres: ['Horror', 'Thriller'] }],
+  null,
+  'new movies',
+);
 rl.showTable(
   [1, 2, 3, 4, 5].map((userId) => ({
     user: userId,
-    'predicted rating of the new horror movie': hybrid.predictNewMovie(hybridData.userIds.index(userId), newMovie),
+    'predicted rating of the new horror movie': hybrid.predictNewMovie(hybridData.userIds.index(userId), newMovie, 0),
   })),
 );

@@ -17,11 +17,11 @@ let seed = 42;
 import * as rl from './lib/index';
 // %% markdown
 // ## The experiment
-// The same structure as a YAML file in `experiments/`; typed as `rl.ExperimentConfigInput`, so the editor
+// The same structure as a YAML file in `experiments/`; typed as `rl.config.ExperimentConfigInput`, so the editor
 // completes the fields. Configurations are compared on a temporal validation part (each user's latest 10% of
 // training ratings); the best one is refitted on the whole training part and scored on the test part.
 // %% code
-const config: rl.ExperimentConfigInput = {
+const config: rl.config.ExperimentConfigInput = {
   name: 'nb-grid-search',
   dataset: dataset,
   split: 'temporal-user:0.2',
@@ -45,7 +45,7 @@ const config: rl.ExperimentConfigInput = {
 };
 // %% code
 const tracking = await rl.connectTracking({ warn: (m) => console.log(m) });
-const out = await rl.searchWithReport(config, { tracking: tracking, dataDir: dataDir, runSource: 'notebook' });
+const out = await rl.workflows.searchWithReport(config, { tracking: tracking, dataDir: dataDir, runSource: 'notebook' });
 const counts = out.result.counts;
 console.log(
   `${counts.total} trials: ${counts.ran} ran, ${counts.reused} reused; MLflow parent run: ${out.result.parentRunId ?? 'not tracked'}`,
@@ -68,4 +68,4 @@ for (const f of out.report.figures.filter((x) => x.id.startsWith('param-'))) rl.
 // %% markdown
 // ## The chosen configuration on the test part
 // %% code
-rl.showTable(rl.leaderboardRows(out.report.model));
+rl.showTable(rl.report.leaderboardRows(out.report.model));

@@ -28,7 +28,7 @@ import * as rl from './lib/index';
 // %% code
 const data = rl.loadDataset(dataset, { dataDir: dataDir });
 const tracking = await rl.connectTracking({ warn: (m) => console.log(m) });
-const fitted = await rl.fitFactorModel(data.ratings, {
+const fitted = await rl.viz.fitFactorModel(data.ratings, {
   model: model,
   params: modelParams,
   threads: threads,
@@ -40,11 +40,11 @@ const fitted = await rl.fitFactorModel(data.ratings, {
   sourceName: 'notebooks/05-embeddings.ipynb',
 });
 console.log(`${model}: ${fitted.factors.k} factors for ${data.ratings.nUsers} users and ${data.ratings.nItems} movies, fitted in ${fitted.fitSeconds.toFixed(1)} s`);
-const figures: Record<string, rl.PlotlyFigure> = {};
-if (fitted.epochs.some((e) => e.loss !== undefined || e.trainRmse !== undefined)) {
-  figures['learning-curve'] = rl.learningCurveFigure(
-    [{ name: `${model} training`, values: fitted.epochs.map((e) => e.loss ?? e.trainRmse), run: model, kind: 'train' }],
-    fitted.epochs[0].loss !== undefined ? 'training loss' : 'train RMSE',
+const figures: Record<string, rl.viz.PlotlyFigure> = {};
+if (fitted.epochs.some((e) => e.values.loss !== undefined || e.values.train_rmse !== undefined)) {
+  figures['learning-curve'] = rl.viz.learningCurveFigure(
+    [{ name: `${model} training`, values: fitted.epochs.map((e) => e.values.loss ?? e.values.train_rmse), run: model, kind: 'train' }],
+    fitted.epochs[0].values.loss !== undefined ? 'training loss' : 'train RMSE',
     `${model} on ${dataset}: training curve`,
   );
   rl.showFigure(figures['learning-curve']);
@@ -59,7 +59,7 @@ if (fitted.epochs.some((e) => e.loss !== undefined || e.trainRmse !== undefined)
 // is seeded, so the same parameters draw the same map. With many genres on one map, **double-click a genre in
 // the legend** to show it alone: horror, animation, documentaries or musicals then stand out as regions.
 // %% code
-const map = await rl.itemEmbeddingMap(fitted.factors, data.ratings, data.movies, {
+const map = await rl.viz.itemEmbeddingMap(fitted.factors, data.ratings, data.movies, {
   maxItems: maxItems,
   dataset: dataset,
   model: model,
@@ -87,9 +87,9 @@ rl.showTable(
 // (parameter `movieId`, default 1 = Toy Story), among movies with at least 20 ratings — rarely rated movies
 // have noisy vectors.
 // %% code
-const neighbours = rl.similarMovies(fitted.factors, data.ratings, data.movies, movieId, { count: 10, minRatings: 20 });
-rl.showTable(neighbours, { caption: `movies closest to ${data.movies.titles[rl.rowOfMovie(data.movies, movieId)]}`, digits: 3 });
-figures['neighbour-similarity'] = rl.movieSimilarityHeatmap(
+const neighbours = rl.viz.similarMovies(fitted.factors, data.ratings, data.movies, movieId, { count: 10, minRatings: 20 });
+rl.showTable(neighbours, { caption: `movies closest to ${data.movies.titles[rl.data.rowOfMovie(data.movies, movieId)]}`, digits: 3 });
+figures['neighbour-similarity'] = rl.viz.movieSimilarityHeatmap(
   fitted.factors,
   data.ratings,
   data.movies,
@@ -103,9 +103,9 @@ rl.showFigure(figures['neighbour-similarity']);
 // model recommends a movie because it lies close to movies the user interacted with; listing the user's rated
 // movies nearest to the top recommendation makes that visible.
 // %% code
-const recs = rl.recommendMovies(fitted.model, data.ratings, data.movies, userId, 10);
+const recs = rl.viz.recommendMovies(fitted.model, data.ratings, data.movies, userId, 10);
 rl.showTable(recs, { caption: `top 10 for user ${userId}`, digits: 3 });
-const why = rl.explainRecommendation(fitted.factors, data.ratings, data.movies, userId, recs[0].movieId, 5);
+const why = rl.viz.explainRecommendation(fitted.factors, data.ratings, data.movies, userId, recs[0].movieId, 5);
 rl.showTable(why.because, { caption: `user ${userId}'s rated movies closest to "${why.title}"`, digits: 3 });
 console.log(`"${why.title}" is recommended to user ${userId} mostly because of "${why.because[0].title}" (rated ${why.because[0].rating}, cosine ${why.because[0].similarity.toFixed(2)})`);
 // %% markdown
@@ -113,7 +113,7 @@ console.log(`"${why.title}" is recommended to user ${userId} mostly because of "
 // The same picture for users: UMAP of the user vectors, each user coloured by the genre they rate most *relative
 // to everyone else* (their share of ratings in the genre over the genre's overall share).
 // %% code
-const userMap = await rl.userEmbeddingMap(fitted.factors, data.ratings, data.movies, { dataset: dataset, model: model, umap: { seed: seed } });
+const userMap = await rl.viz.userEmbeddingMap(fitted.factors, data.ratings, data.movies, { dataset: dataset, model: model, umap: { seed: seed } });
 figures['user-map'] = userMap.figure;
 rl.showFigure(userMap.figure);
 // %% markdown
@@ -128,7 +128,7 @@ if (fitted.run) {
     factor_same_genre_rate: map.factorAgreement.rate,
     map_items: map.items.length,
   });
-  const artifacts = await rl.saveFigures(fitted.run, figures);
+  const artifacts = await rl.viz.saveFigures(fitted.run, figures);
   await fitted.run.end('FINISHED');
   console.log(`MLflow run ${fitted.run.runId}: ${artifacts.length} figure files`);
 } else {

@@ -16,9 +16,9 @@ import * as rl from './lib/index';
 // %% code
 const tracking = await rl.connectTracking({ warn: (m) => console.log(m) });
 if (!tracking) throw new Error('no MLflow server: set MLFLOW_TRACKING_URI or run `npm run mlflow`');
-const parent = runId || (await rl.latestSearchRun(tracking, experiment));
-const data = await rl.loadReportData(tracking, parent);
-const report = rl.renderReport(data);
+const parent = runId || (await rl.report.latestSearchRun(tracking, experiment));
+const data = await rl.report.loadReportData(tracking, parent);
+const report = rl.report.renderReport(data);
 console.log(`report "${report.name}" from run ${parent}: ${data.trials.length} trials, ${report.figures.length} figures`);
 // %% markdown
 // ## Setup
@@ -36,7 +36,7 @@ rl.showRecord({
 // ## Leaderboard
 // %% code
 console.log(report.model.ciMethod);
-rl.showTable(rl.leaderboardRows(report.model));
+rl.showTable(rl.report.leaderboardRows(report.model));
 // %% markdown
 // ## Plots
 // %% code
@@ -44,5 +44,5 @@ for (const f of report.figures) rl.showFigure(f.figure);
 // %% markdown
 // ## The report files
 // %% code
-const files = rl.writeReport(report, outDir);
+const files = rl.report.writeReport(report, outDir);
 console.log(`wrote ${files.markdown} and ${files.html}`);

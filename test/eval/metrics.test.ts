@@ -201,8 +201,13 @@ describe('beyond accuracy', () => {
   });
 
   it('intra-list diversity: mean 1 − Jaccard over pairs; lists under 2 items left out', () => {
-    // genres: 0 → {0,1}, 1 → {1}, 2 → {2}, 3 → {}, 4 → {}
-    const genres = { indptr: i32([0, 2, 3, 4, 4, 4]), genres: i32([0, 1, 1, 2]) };
+    // genres (a catalogue's genre CSR by row; item i is row i, item 4 has no row): 0 → {0,1}, 1 → {1},
+    // 2 → {2}, 3 → {}, 4 → {}
+    const genres = {
+      genreIndptr: i32([0, 2, 3, 4, 4]),
+      genreIndices: i32([1, 0, 1, 2]),
+      rowOfItem: i32([0, 1, 2, 3, -1]),
+    };
     expect(genreDistance(genres, 0, 1)).toBe(0.5);
     expect(genreDistance(genres, 0, 2)).toBe(1);
     expect(genreDistance(genres, 3, 4)).toBe(0);

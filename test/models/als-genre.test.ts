@@ -2,22 +2,28 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type MovieCatalogue, movieCatalogue } from '../../lib/data/catalogue';
 import { IdMap } from '../../lib/data/id-map';
 import { Interactions } from '../../lib/data/interactions';
-import { loadMovies, loadRatings } from '../../lib/data/load';
+import { loadCatalogue, loadRatings } from '../../lib/data/load';
 import { makeSplit } from '../../lib/data/split';
 import { generateSynthetic } from '../../lib/data/synthetic';
-import { AlsGenreModel, type ItemGenres, itemGenresFromMovies } from '../../lib/models/als-genre';
+import { AlsGenreModel, genreIncidence } from '../../lib/models/als-genre';
 import { loadModel, saveModel } from '../../lib/models/persist';
 import { ConfigError } from '../../lib/util/errors';
 import { Rng } from '../../lib/util/rng';
 import { evaluate } from '../../lib/workflows/evaluate';
 import { HAS_ML_LATEST_SMALL, HAS_ML100K, realDataDir } from '../helpers/data';
 
-function synthetic(ratings: number, seed: number): { data: Interactions; genres: ItemGenres } {
+function synthetic(ratings: number, seed: number): { data: Interactions; catalogue: MovieCatalogue } {
   const s = generateSynthetic({ ratings, seed });
-  const movies = s.titles.map((title, i) => ({ movieId: i + 1, title, year: null, genres: s.genres[i]! }));
-  return { data: s.ratings, genres: itemGenresFromMovies(movies, s.ratings.itemIds) };
+  const movies = s.titles.map((title, i) => ({
+    movieId: s.ratings.itemIds.id(i),
+    title,
+    year: null,
+    genres: s.genres[i]!,
+  }));
+  return { data: s.ratings, catalogue: movieCatalogue(movies, s.ratings.itemIds, 'synthetic') };
 }
 
 /** Central finite difference of the objective along one coordinate of a parameter array. */
@@ -36,27 +42,26 @@ function partial(m: AlsGenreModel, data: Interactions, arr: Float32Array | Float
 }
 
 describe('als-genre', () => {
-  const { data, genres } = synthetic(12000, 3);
+  const { data, catalogue } = synthetic(12000, 3);
 
-  it('builds the item × genre incidence aligned with the item ids', () => {
-    const ids = IdMap.fromSorted(Int32Array.of(10, 20, 30));
-    const g = itemGenresFromMovies(
-      [
-        { movieId: 30, title: 'c', year: null, genres: ['Drama', 'Comedy'] },
-        { movieId: 99, title: 'unrated', year: null, genres: ['Horror'] },
-        { movieId: 10, title: 'a', year: null, genres: ['Comedy'] },
-      ],
-      ids,
-    );
-    expect(g.names).toEqual(['Drama', 'Comedy']);
+  it('builds the item × genre incidence from the catalogue, aligned with the item ids', () => {
+    const movies = [
+      { movieId: 30, title: 'c', year: null, genres: ['Drama', 'Comedy'] },
+      { movieId: 99, title: 'unrated', year: null, genres: ['Horror'] },
+      { movieId: 10, title: 'a', year: null, genres: ['Comedy'] },
+    ];
+    const catalogue = movieCatalogue(movies, null, 'movies');
+    // Genres numbered by first appearance over the rated movies in movieId order; 20 is not in the catalogue.
+    const g = genreIncidence(catalogue, IdMap.fromSorted(Int32Array.of(10, 20, 30)));
+    expect(g.names).toEqual(['Comedy', 'Drama']);
     expect(Array.from(g.indptr)).toEqual([0, 1, 1, 3]);
-    expect(Array.from(g.genres)).toEqual([1, 0, 1]);
+    expect(Array.from(g.genres)).toEqual([0, 0, 1]);
   });
 
   it('the objective never increases, epoch after epoch (exact alternating solves)', async () => {
     const losses: number[] = [];
     const m = new AlsGenreModel({ factors: 6, epochs: 8, reg: 0.05 });
-    await m.fit(data, { itemGenres: genres, onEpoch: (e) => losses.push(e.loss!) });
+    await m.fit(data, { catalogue, onEpoch: (e) => losses.push(e.loss!) });
     expect(losses).toHaveLength(8);
     for (let t = 1; t < losses.length; t++)
       expect(losses[t]!).toBeLessThanOrEqual(losses[t - 1]! * (1 + 1e-9));
@@ -65,8 +70,7 @@ describe('als-genre', () => {
 
   it('after the genre solve, the objective is stationary in every genre bias and factor', async () => {
     const m = new AlsGenreModel({ factors: 3, epochs: 2, regGenre: 2 });
-    m.setItemGenres(genres);
-    await m.fit(data);
+    await m.fit(data, { catalogue });
     m.solveGenres(data);
     const { genreBias, genreFactors } = m.parameters;
     const scale = Math.abs(m.objective(data));
@@ -80,7 +84,7 @@ describe('als-genre', () => {
 
   it('the last (item) solve leaves the objective stationary in item parameters; switches pin genres to 0', async () => {
     const m = new AlsGenreModel({ factors: 3, epochs: 2, genreBias: false });
-    await m.fit(data, { itemGenres: genres });
+    await m.fit(data, { catalogue });
     const { itemBias, itemFactors, genreBias, genreFactors } = m.parameters;
     expect(Array.from(genreBias).every((v) => v === 0)).toBe(true);
     expect(genreFactors.some((v) => v !== 0)).toBe(true);
@@ -109,35 +113,38 @@ describe('als-genre', () => {
       userIds: IdMap.fromSorted(Int32Array.from({ length: 30 }, (_, i) => i + 1)),
       itemIds: IdMap.fromSorted(Int32Array.of(1, 2, 3, 4)),
     });
-    const g: ItemGenres = {
-      indptr: Int32Array.of(0, 1, 2, 3, 4),
-      genres: Int32Array.of(0, 1, 0, 1),
-      names: ['Good', 'Bad'],
-    };
+    const g = movieCatalogue(
+      [1, 2, 3, 4].map((movieId, i) => ({
+        movieId,
+        title: `m${movieId}`,
+        year: null,
+        genres: [i % 2 === 0 ? 'Good' : 'Bad'],
+      })),
+      d.itemIds,
+      'movies',
+    );
     const m = new AlsGenreModel({ factors: 2, epochs: 10, regGenre: 0.1 });
-    await m.fit(d, { itemGenres: g });
+    await m.fit(d, { catalogue: g });
     const p = m.predict(Int32Array.of(0, 0), Int32Array.of(2, 3));
     expect(p[0]!).toBeGreaterThan(4);
     expect(p[1]!).toBeLessThan(2);
     expect(p[0]!).toBeLessThanOrEqual(5);
   });
 
-  it('refuses to fit without genres, or with genres of another item set', async () => {
+  it('refuses to fit without the catalogue (saying what to pass), or with the catalogue of other movies', async () => {
     await expect(new AlsGenreModel().fit(data)).rejects.toBeInstanceOf(ConfigError);
-    const wrong: ItemGenres = { indptr: Int32Array.of(0, 1), genres: Int32Array.of(0), names: ['x'] };
-    await expect(new AlsGenreModel().fit(data, { itemGenres: wrong })).rejects.toThrow(/covers 1 items/);
-    expect(() =>
-      new AlsGenreModel().setItemGenres({
-        indptr: Int32Array.of(0, 1),
-        genres: Int32Array.of(3),
-        names: ['x'],
-      }),
-    ).toThrow(ConfigError);
+    await expect(new AlsGenreModel().fit(data)).rejects.toThrow(/pass fit\(train, \{ catalogue \}\)/);
+    const wrong = movieCatalogue(
+      [{ movieId: 1_000_000, title: 'x', year: null, genres: ['x'] }],
+      null,
+      'movies',
+    );
+    await expect(new AlsGenreModel().fit(data, { catalogue: wrong })).rejects.toThrow(/has none of the/);
   });
 
   it('save/load round-trips bit-identically (genres travel with the model)', async () => {
     const m = new AlsGenreModel({ factors: 4, epochs: 2 });
-    await m.fit(data, { itemGenres: genres });
+    await m.fit(data, { catalogue });
     const dir = mkdtempSync(join(tmpdir(), 'reelab-alsg-'));
     await saveModel(m, dir);
     const { model } = await loadModel(dir);
@@ -168,9 +175,9 @@ describe('als-genre', () => {
       const all = loadRatings('ml-latest-small', { dataDir });
       const split = makeSplit(all, 'random:0.2', 'ml-latest-small', { seed: 42, dataDir });
       const m = new AlsGenreModel();
-      m.setItemGenres(itemGenresFromMovies(loadMovies('ml-latest-small', { dataDir }), all.itemIds));
+      const catalogue = loadCatalogue('ml-latest-small', all.itemIds, { dataDir });
       const curve: Array<{ trainRmse?: number; validationRmse?: number }> = [];
-      await m.fit(split.train, { validation: split.test, onEpoch: (e) => curve.push(e) });
+      await m.fit(split.train, { catalogue, validation: split.test, onEpoch: (e) => curve.push(e) });
       for (let t = 1; t < curve.length; t++)
         expect(curve[t]!.trainRmse!).toBeLessThan(curve[t - 1]!.trainRmse!);
       const best = Math.min(...curve.map((c) => c.validationRmse!));

@@ -92,9 +92,9 @@ describe('BPR', () => {
   });
 
   it('training AUC rises clearly on planted structure', async () => {
-    const untrained = new BprModel({ factors: 8, iterations: 1, learningRate: 1e-6 });
+    const untrained = new BprModel({ factors: 8, epochs: 1, learningRate: 1e-6 });
     await untrained.fit(planted());
-    const m = new BprModel({ factors: 8, iterations: 200, learningRate: 0.05 });
+    const m = new BprModel({ factors: 8, epochs: 200, learningRate: 0.05 });
     await m.fit(planted());
     expect(trainAuc(untrained)).toBeLessThan(0.7);
     expect(trainAuc(m)).toBeGreaterThan(0.85);
@@ -105,7 +105,7 @@ describe('BPR', () => {
     const reports: Record<string, Array<Record<string, number>>> = { wasm: [], js: [] };
     const models: Record<string, BprModel> = {};
     for (const kernel of ['wasm', 'js'] as const) {
-      models[kernel] = new BprModel({ factors: 6, iterations: 3, kernel });
+      models[kernel] = new BprModel({ factors: 6, epochs: 3, kernel });
       await models[kernel].fit(data, { onEpoch: (e) => reports[kernel]!.push(e.metrics!) });
     }
     expect(reports.wasm!.map((r) => r.skipped)).toEqual(reports.js!.map((r) => r.skipped));
@@ -118,9 +118,9 @@ describe('BPR', () => {
 
   it('1 and 2 threads give bit-identical factors for a seed; another seed differs', async () => {
     const data = planted(200, 60, 10);
-    const a = new BprModel({ factors: 8, iterations: 5 });
-    const b = new BprModel({ factors: 8, iterations: 5 });
-    const c = new BprModel({ factors: 8, iterations: 5, seed: 7 });
+    const a = new BprModel({ factors: 8, epochs: 5 });
+    const b = new BprModel({ factors: 8, epochs: 5 });
+    const c = new BprModel({ factors: 8, epochs: 5, seed: 7 });
     await a.fit(data, { threads: 1 });
     await b.fit(data, { threads: 2 });
     await c.fit(data, { threads: 2 });
@@ -137,7 +137,7 @@ describe('BPR', () => {
 
   it('reports train AUC and the skipped share per epoch', async () => {
     const reports: Array<Record<string, number>> = [];
-    await new BprModel({ factors: 4, iterations: 3 }).fit(planted(), {
+    await new BprModel({ factors: 4, epochs: 3 }).fit(planted(), {
       onEpoch: (e) => reports.push(e.metrics!),
     });
     expect(reports).toHaveLength(3);
@@ -148,7 +148,7 @@ describe('BPR', () => {
   });
 
   it('save/load round-trips bit-identically', async () => {
-    const m = new BprModel({ factors: 4, iterations: 3 });
+    const m = new BprModel({ factors: 4, epochs: 3 });
     await m.fit(planted());
     const dir = mkdtempSync(join(tmpdir(), 'reelab-bpr-'));
     await saveModel(m, dir);

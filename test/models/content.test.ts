@@ -31,17 +31,16 @@ function data(): Interactions {
   });
 }
 
+const catalogue = movieCatalogue(movies, data().itemIds, 'movies.csv');
+
 function model(): ContentModel {
-  const train = data();
-  return new ContentModel({ decadeWeight: 0 }).setSideInformation({
-    movies: movieCatalogue(movies, train.itemIds, 'movies.csv'),
-  });
+  return new ContentModel({ decadeWeight: 0 });
 }
 
 describe('content-based', () => {
   it('scores an unrated item from its genres: the action fan gets the unrated action movie first', async () => {
     const m = model();
-    await m.fit(data());
+    await m.fit(data(), { catalogue });
     expect(Array.from(m.recommend(0, 2).items)).toEqual([4, 3]);
     // user 0: mean 10/3, weights (5, 1, 4) − mean → liked action, disliked romance
     const profile = m.userProfile(0);
@@ -55,7 +54,7 @@ describe('content-based', () => {
 
   it('item profiles are unit vectors and similarItems follows shared genres', async () => {
     const m = model();
-    await m.fit(data());
+    await m.fit(data(), { catalogue });
     const { indptr, values } = m.itemProfiles;
     for (let i = 0; i < 5; i++) {
       let s = 0;
@@ -67,12 +66,14 @@ describe('content-based', () => {
 
   it('without side information it says how to provide it', async () => {
     await expect(new ContentModel().fit(data())).rejects.toThrow(ConfigError);
-    await expect(new ContentModel().fit(data())).rejects.toThrow(/dataset=<name>/);
+    await expect(new ContentModel().fit(data())).rejects.toThrow(/pass fit\(train, \{ catalogue \}\)/);
+    // It never reads files: there is no dataset / dataDir parameter any more.
+    expect(() => new ContentModel({ dataset: 'ml-100k' } as never)).toThrow(/dataset/);
   });
 
   it('save/load round-trips without the catalogue', async () => {
     const m = model();
-    await m.fit(data());
+    await m.fit(data(), { catalogue });
     const dir = mkdtempSync(join(tmpdir(), 'reelab-content-'));
     await saveModel(m, dir);
     const { model: loaded } = await loadModel(dir);
@@ -87,8 +88,9 @@ describe.runIf(HAS_ML_LATEST_SMALL)('content-based on ml-latest-small (genres + 
     const { train, test } = makeSplit(d.ratings, 'temporal-user:0.2', 'ml-latest-small', {
       dataDir: realDataDir(),
     });
-    const m = new ContentModel().setSideInformation({ movies: d.movies, tags: d.tags });
-    await m.fit(train);
+    expect(d.movies.tags).not.toBeNull();
+    const m = new ContentModel();
+    await m.fit(train, { catalogue: d.movies });
     expect(m.featureNames.some((f) => f.startsWith('tag:'))).toBe(true);
     // hit rate in the top 10 over users, against the expected hits of a random list
     const { indptr, indices } = test.csr();

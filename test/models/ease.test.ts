@@ -88,7 +88,7 @@ describe('EASE', () => {
     it(`B = I − P·diag(1/diag P) with P = (XᵀX + λI)⁻¹ and a zero diagonal (dense reference, ${solver}, ${users} users × ${items} items)`, async () => {
       const data = planted(users, items, 5, 3);
       const lambda = 2.5;
-      const m = new EaseModel({ lambda, solver });
+      const m = new EaseModel({ reg: lambda, solver });
       await m.fit(data);
       expect(m.solverUsed).toBe(solver);
       expect(m.size).toBe(new Set(data.items).size); // items without data stay out (their B is 0 below too)
@@ -111,7 +111,7 @@ describe('EASE', () => {
   it('auto picks the dual for few users and many items, the primal otherwise', async () => {
     expect(chooseEaseSolver(610, 8239, 80_000)).toBe('dual'); // ml-latest-small's training shape
     expect(chooseEaseSolver(6040, 3706, 800_000)).toBe('primal'); // ml-1m's
-    const m = new EaseModel({ lambda: 2 });
+    const m = new EaseModel({ reg: 2 });
     await m.fit(planted(20, 200, 30, 1));
     expect(m.solverUsed).toBe('dual');
     await m.fit(planted(200, 20, 5, 1));
@@ -121,7 +121,7 @@ describe('EASE', () => {
   it('rating values: primal and dual both match the dense reference', async () => {
     const data = planted(12, 20, 6, 5);
     for (const solver of ['primal', 'dual'] as const) {
-      const m = new EaseModel({ lambda: 4, values: 'rating', solver });
+      const m = new EaseModel({ reg: 4, values: 'rating', solver });
       await m.fit(data);
       const ref = referenceB(data, 4, (r) => r);
       for (let i = 0; i < 20; i++)
@@ -135,8 +135,8 @@ describe('EASE', () => {
       ['dual', 150, 260],
     ] as const) {
       const data = planted(users, items, 20, 9);
-      const one = new EaseModel({ lambda: 3, solver });
-      const two = new EaseModel({ lambda: 3, solver });
+      const one = new EaseModel({ reg: 3, solver });
+      const two = new EaseModel({ reg: 3, solver });
       await one.fit(data, { threads: 1 });
       await two.fit(data, { threads: 2 });
       const a = new Float32Array(items);
@@ -157,7 +157,7 @@ describe('EASE', () => {
       userIds: IdMap.fromSorted(Int32Array.from([1, 2, 3])),
       itemIds: IdMap.fromSorted(Int32Array.from([10, 20, 30, 40])),
     });
-    const m = new EaseModel({ lambda: 1 });
+    const m = new EaseModel({ reg: 1 });
     await m.fit(data);
     expect(m.size).toBe(3);
     expect(Array.from(m.recommend(2, 5).items)).toEqual([1, 2]);
@@ -173,7 +173,7 @@ describe('EASE', () => {
   });
 
   it('save/load round-trips bit-identically', async () => {
-    const m = new EaseModel({ lambda: 10, values: 'rating' });
+    const m = new EaseModel({ reg: 10, values: 'rating' });
     await m.fit(planted());
     const dir = mkdtempSync(join(tmpdir(), 'reelab-ease-'));
     await saveModel(m, dir);
@@ -189,8 +189,8 @@ describe('EASE', () => {
 describe.runIf(HAS_ML100K)('EASE on ml-100k (real data)', () => {
   it('primal and dual give the same B, and G(I − B) is diagonal (the normal equations hold)', async () => {
     const data = loadRatings('ml-100k', { dataDir: realDataDir() });
-    const primal = new EaseModel({ lambda: 250, solver: 'primal' });
-    const dual = new EaseModel({ lambda: 250, solver: 'dual' });
+    const primal = new EaseModel({ reg: 250, solver: 'primal' });
+    const dual = new EaseModel({ reg: 250, solver: 'dual' });
     await primal.fit(data, { threads: 2 });
     await dual.fit(data, { threads: 2 });
     expect(primal.size).toBe(1682);

@@ -2,16 +2,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMovies, loadRatings } from '../../lib/data/load';
+import { loadCatalogue, loadRatings } from '../../lib/data/load';
 import { makeSplit } from '../../lib/data/split';
 import { evaluateRatings } from '../../lib/eval/rating';
 import { BaselineModel } from '../../lib/models/baseline';
-import { GbdtModel, importanceFigure } from '../../lib/models/gbdt';
+import { GbdtModel } from '../../lib/models/gbdt';
 import { binEdges, binOf } from '../../lib/models/gbdt/binning';
 import { Booster, type RoundReport, trainBooster } from '../../lib/models/gbdt/booster';
 import { loadModel, saveModel } from '../../lib/models/persist';
 import { ConfigError } from '../../lib/util/errors';
 import { Rng } from '../../lib/util/rng';
+import { importanceFigure } from '../../lib/viz/figures';
 import { HAS_ML100K, realDataDir } from '../helpers/data';
 
 /** n rows of f uniform(−1, 1) features and y = target(row). */
@@ -137,6 +138,7 @@ describe('gbdt model', () => {
   it('needs movie content', async () => {
     const all = loadRatings('synthetic:2000');
     await expect(new GbdtModel().fit(all)).rejects.toThrow(ConfigError);
+    await expect(new GbdtModel().fit(all)).rejects.toThrow(/pass fit\(train, \{ catalogue \}\)/);
   });
 });
 
@@ -149,8 +151,7 @@ describe.runIf(HAS_ML100K)('gbdt on ml-100k u1 (real data)', () => {
     await baseline.fit(split.train);
     const base = evaluateRatings(baseline, split.test).rmse;
     const m = new GbdtModel({ rounds: 150, learningRate: 0.1 });
-    m.setMovieContent(loadMovies('ml-100k', { dataDir }));
-    await m.fit(split.train);
+    await m.fit(split.train, { catalogue: loadCatalogue('ml-100k', all.itemIds, { dataDir }) });
     const rmseGbdt = evaluateRatings(m, split.test).rmse;
     expect(rmseGbdt).toBeLessThan(base - 0.01);
     const imp = m.importance();

@@ -3,15 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTensorFlow } from '../../lib/compute/tensor';
+import { type MovieCatalogue, movieCatalogue } from '../../lib/data/catalogue';
 import { IdMap } from '../../lib/data/id-map';
 import { Interactions } from '../../lib/data/interactions';
-import { loadMovies, loadRatings } from '../../lib/data/load';
+import { loadCatalogue, loadRatings } from '../../lib/data/load';
 import { makeSplit } from '../../lib/data/split';
 import { evaluateRatings } from '../../lib/eval/rating';
 import { BaselineModel } from '../../lib/models/baseline';
 import { HybridNnModel } from '../../lib/models/hybrid-nn';
 import { NeumfModel } from '../../lib/models/neumf';
-import { buildContentFeatures, type MovieContent, textTokens } from '../../lib/models/nn/content';
+import { buildContentFeatures, textTokens } from '../../lib/models/nn/content';
 import { TfNetwork } from '../../lib/models/nn/tf-network';
 import { scorePairs } from '../../lib/models/nn/trainer';
 import { loadModel, saveModel } from '../../lib/models/persist';
@@ -27,11 +28,11 @@ const GENRES = ['Action', 'Comedy', 'Drama'];
  * 30 users × 40 movies. A user likes one genre (rating 5) and dislikes the others (rating 1–2); each user rated
  * 15 movies, so the rest must be predicted from genre content and collaborative structure. Movie 39 is unrated.
  */
-function tinyProblem(): { data: Interactions; movies: MovieContent[] } {
+function tinyProblem(): { data: Interactions; movies: MovieCatalogue } {
   const rng = new Rng(3);
   const nU = 30;
   const nI = 40;
-  const movies: MovieContent[] = Array.from({ length: nI }, (_, i) => ({
+  const list = Array.from({ length: nI }, (_, i) => ({
     movieId: i + 1,
     title: `${['Blast', 'Laugh', 'Tears'][i % 3]} Story ${i} (${1980 + (i % 20)})`,
     year: 1980 + (i % 20),
@@ -57,7 +58,12 @@ function tinyProblem(): { data: Interactions; movies: MovieContent[] } {
     userIds: IdMap.fromSorted(Int32Array.from({ length: nU }, (_, u) => u + 1)),
     itemIds: IdMap.fromSorted(Int32Array.from({ length: nI }, (_, i) => i + 1)),
   });
-  return { data, movies };
+  return { data, movies: movieCatalogue(list, data.itemIds, 'tiny movies') };
+}
+
+/** A catalogue of movies nobody rated (new movies to score), in the shape `movieCatalogue` builds. */
+function newMovies(list: Array<{ movieId: number; title: string; year: number; genres: string[] }>) {
+  return movieCatalogue(list, null, 'new movies');
 }
 
 const small = {
@@ -100,10 +106,45 @@ describe('content features', () => {
     expect(yearSum / 40).toBeCloseTo(0, 5);
   });
 
+  it('uses the catalogue tags in the text features, when asked to', () => {
+    const { data, movies } = tinyProblem();
+    const tagged = movieCatalogue(
+      Array.from({ length: 40 }, (_, i) => ({
+        movieId: movies.movieIds[i]!,
+        title: movies.titles[i]!,
+        year: movies.years[i]!,
+        genres: [],
+      })),
+      data.itemIds,
+      'tiny movies',
+      [],
+      {
+        tags: {
+          size: 2,
+          movieIds: Int32Array.of(3, 3),
+          tagIds: Int32Array.of(0, 1),
+          vocabulary: ['dark', 'heist'],
+        },
+      },
+    );
+    const spec = { genres: false, textDims: 16, tags: true, numeric: false };
+    const withTags = buildContentFeatures(tagged, data.itemIds, data.itemCounts(), spec);
+    const without = buildContentFeatures(tagged, data.itemIds, data.itemCounts(), { ...spec, tags: false });
+    const row = (f: typeof withTags, i: number) => Array.from(f.matrix.subarray(i * 16, (i + 1) * 16));
+    expect(row(withTags, 2)).not.toEqual(row(without, 2)); // movie 3 carries the tags
+    expect(row(withTags, 5).some((v, b) => v !== 0 && row(without, 5)[b] === 0)).toBe(false);
+  });
+
   it('names the movies that have no content', () => {
     const { data, movies } = tinyProblem();
+    const list = Array.from({ length: 39 }, (_, k) => ({
+      movieId: movies.movieIds[k + 1]!,
+      title: movies.titles[k + 1]!,
+      year: movies.years[k + 1]!,
+      genres: [],
+    }));
     expect(() =>
-      buildContentFeatures(movies.slice(1), data.itemIds, data.itemCounts(), {
+      buildContentFeatures(newMovies(list), data.itemIds, data.itemCounts(), {
         genres: true,
         textDims: 0,
         tags: false,
@@ -114,9 +155,10 @@ describe('content features', () => {
 });
 
 describe('hybrid-nn', () => {
-  it('needs movie content unless content is off', async () => {
+  it('needs the catalogue unless content is off', async () => {
     const { data } = tinyProblem();
     await expect(new HybridNnModel(small).fit(data)).rejects.toThrow(ConfigError);
+    await expect(new HybridNnModel(small).fit(data)).rejects.toThrow(/pass fit\(train, \{ catalogue \}\)/);
     expect(() => new HybridNnModel({ ...small, hidden: '0' })).toThrow(/hidden: "0" must be/);
     const off = new HybridNnModel({ ...small, content: false, epochs: 1 });
     await off.fit(data);
@@ -126,9 +168,8 @@ describe('hybrid-nn', () => {
   it('training loss and train RMSE decrease on a tiny problem, on the native backend when required', async () => {
     const { data, movies } = tinyProblem();
     const m = new HybridNnModel(small);
-    m.setMovieContent(movies);
     const reports: EpochReport[] = [];
-    await m.fit(data, { onEpoch: (r) => reports.push(r) });
+    await m.fit(data, { catalogue: movies, onEpoch: (r) => reports.push(r) });
     expect(reports).toHaveLength(25);
     expect(reports[24]!.loss!).toBeLessThan(reports[0]!.loss! * 0.5);
     expect(reports[24]!.trainRmse!).toBeLessThan(reports[0]!.trainRmse!);
@@ -152,8 +193,7 @@ describe('hybrid-nn', () => {
   it('typed-array scoring matches the TensorFlow forward pass', async () => {
     const { data, movies } = tinyProblem();
     const m = new HybridNnModel({ ...small, epochs: 3, gmfFactors: 4 });
-    m.setMovieContent(movies);
-    await m.fit(data);
+    await m.fit(data, { catalogue: movies });
     const { tf } = await loadTensorFlow();
     const { shape, weights, content } = m.network;
     const net = new TfNetwork(tf, shape, weights, content);
@@ -170,8 +210,7 @@ describe('hybrid-nn', () => {
     const { data, movies } = tinyProblem();
     const fitOnce = async () => {
       const m = new HybridNnModel({ ...small, epochs: 4, holdout: 0.1, dropout: 0.2 });
-      m.setMovieContent(movies);
-      await m.fit(data);
+      await m.fit(data, { catalogue: movies });
       return m;
     };
     const a = await fitOnce();
@@ -188,12 +227,10 @@ describe('hybrid-nn', () => {
     expect(b.name).toBe('hybrid-nn');
     expect(Array.from(b.predict(users, items))).toEqual(Array.from(pa));
     expect(Array.from(b.recommend(3, 5).items)).toEqual(Array.from(a.recommend(3, 5).items));
-    const enc = (b as HybridNnModel).encodeContent({
-      movieId: 999,
-      title: 'Blast Story (1990)',
-      year: 1990,
-      genres: ['Action'],
-    });
+    const enc = (b as HybridNnModel).encodeContent(
+      newMovies([{ movieId: 999, title: 'Blast Story (1990)', year: 1990, genres: ['Action'] }]),
+      0,
+    );
     expect(enc).not.toBeNull();
     expect(enc![0]).toBe(1);
   });
@@ -201,25 +238,21 @@ describe('hybrid-nn', () => {
   it('scores a new movie from its content alone (seed 003: predict for a new movie)', async () => {
     const { data, movies } = tinyProblem();
     const m = new HybridNnModel(small);
-    m.setMovieContent(movies);
-    await m.fit(data);
+    await m.fit(data, { catalogue: movies });
     // Movie 39 was never rated: a "new movie" with its content scores exactly as the model scores it.
     for (const u of [0, 1, 2]) {
       const known = m.predict(Int32Array.of(u), Int32Array.of(39))[0]!;
-      expect(m.predictNewMovie(u, movies[39]!)).toBeCloseTo(known, 5);
+      expect(m.predictNewMovie(u, movies, movies.rowOfItem[39]!)).toBeCloseTo(known, 5);
     }
     // A brand-new Comedy (genre 1) is predicted higher for Comedy lovers (u % 3 === 1) than for the others.
-    const newComedy: MovieContent = {
-      movieId: 999,
-      title: 'Laugh Story 999 (1995)',
-      year: 1995,
-      genres: ['Comedy'],
-    };
+    const newComedy = newMovies([
+      { movieId: 999, title: 'Laugh Story 999 (1995)', year: 1995, genres: ['Comedy'] },
+    ]);
     let lovers = 0;
     let others = 0;
     for (let u = 0; u < 30; u++) {
-      if (u % 3 === 1) lovers += m.predictNewMovie(u, newComedy) / 10;
-      else others += m.predictNewMovie(u, newComedy) / 20;
+      if (u % 3 === 1) lovers += m.predictNewMovie(u, newComedy, 0) / 10;
+      else others += m.predictNewMovie(u, newComedy, 0) / 20;
     }
     expect(lovers).toBeGreaterThan(others + 0.5);
   });
@@ -233,9 +266,8 @@ describe('hybrid-nn', () => {
       positiveThreshold: 4,
       epochs: 20,
     });
-    m.setMovieContent(movies);
     const reports: EpochReport[] = [];
-    await m.fit(data, { onEpoch: (r) => reports.push(r) });
+    await m.fit(data, { catalogue: movies, onEpoch: (r) => reports.push(r) });
     expect(reports[reports.length - 1]!.loss!).toBeLessThan(reports[0]!.loss!);
     // Users like every third movie: liked-genre movies outrank the others for user 1 (likes Comedy).
     const s = new Float32Array(40);
@@ -292,8 +324,7 @@ describe.runIf(HAS_ML100K)('hybrid-nn on ml-100k u1 (real data)', () => {
     await baseline.fit(split.train);
     const base = evaluateRatings(baseline, split.test).rmse;
     const m = new HybridNnModel({ epochs: 6, batchSize: 1024, learningRate: 0.003 });
-    m.setMovieContent(loadMovies('ml-100k', { dataDir }));
-    await m.fit(split.train);
+    await m.fit(split.train, { catalogue: loadCatalogue('ml-100k', all.itemIds, { dataDir }) });
     const rmse = evaluateRatings(m, split.test).rmse;
     if (REQUIRE_NATIVE) expect(m.trainingInfo?.backend).toBe('tensorflow');
     expect(base).toBeCloseTo(0.96, 2);

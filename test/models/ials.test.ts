@@ -114,12 +114,12 @@ describe('IalsModel', () => {
     it(`the training objective decreases every iteration (${solver}, ${kernel})`, async () => {
       const m = new IalsModel({
         factors,
-        iterations: 8,
+        epochs: 8,
         solver,
         kernel,
         computeLoss: true,
         alpha: 5,
-        regularization: 0.1,
+        reg: 0.1,
       });
       await m.fit(planted());
       expect(m.losses).toHaveLength(8);
@@ -130,7 +130,7 @@ describe('IalsModel', () => {
   }
 
   it('recovers the planted groups: recommendations come from the user’s own half', async () => {
-    const m = new IalsModel({ factors: 4, iterations: 10, alpha: 5, regularization: 0.1 });
+    const m = new IalsModel({ factors: 4, epochs: 10, alpha: 5, reg: 0.1 });
     const data = planted();
     await m.fit(data);
     let inGroup = 0;
@@ -149,8 +149,8 @@ describe('IalsModel', () => {
 
   it('the WebAssembly SIMD kernel (Float32) agrees with the JS kernel (Float64 temporaries)', async () => {
     const data = planted(120, 48, 10);
-    const w = new IalsModel({ factors: 8, iterations: 4, kernel: 'wasm', alpha: 5 });
-    const j = new IalsModel({ factors: 8, iterations: 4, kernel: 'js', alpha: 5 });
+    const w = new IalsModel({ factors: 8, epochs: 4, kernel: 'wasm', alpha: 5 });
+    const j = new IalsModel({ factors: 8, epochs: 4, kernel: 'js', alpha: 5 });
     await w.fit(data);
     await j.fit(data);
     const a = w.factorsView.items;
@@ -167,8 +167,8 @@ describe('IalsModel', () => {
 
   it('1 and 2 threads give bit-identical factors', async () => {
     const data = planted(300, 80, 12);
-    const a = new IalsModel({ factors: 8, iterations: 3 });
-    const b = new IalsModel({ factors: 8, iterations: 3 });
+    const a = new IalsModel({ factors: 8, epochs: 3 });
+    const b = new IalsModel({ factors: 8, epochs: 3 });
     await a.fit(data, { threads: 1 });
     await b.fit(data, { threads: 2 });
     expect(Buffer.from(b.factorsView.users.buffer).equals(Buffer.from(a.factorsView.users.buffer))).toBe(
@@ -180,7 +180,7 @@ describe('IalsModel', () => {
   });
 
   it('similarItems ranks by cosine in factor space and leaves the item out', async () => {
-    const m = new IalsModel({ factors: 4, iterations: 5, alpha: 5 });
+    const m = new IalsModel({ factors: 4, epochs: 5, alpha: 5 });
     await m.fit(planted());
     const top = m.similarItems(3, 5);
     expect(Array.from(top.items)).not.toContain(3);
@@ -190,7 +190,7 @@ describe('IalsModel', () => {
   });
 
   it('save/load round-trips bit-identically', async () => {
-    const m = new IalsModel({ factors: 5, iterations: 2 });
+    const m = new IalsModel({ factors: 5, epochs: 2 });
     await m.fit(planted());
     const dir = mkdtempSync(join(tmpdir(), 'reelab-ials-'));
     await saveModel(m, dir);
@@ -229,8 +229,8 @@ describe.runIf(HAS_ML100K)('implicit models on ml-100k (temporal-user:0.2)', () 
       }
       return sum / users;
     };
-    const ials = await ndcg('ials', { factors: 64, regularization: 0.05, alpha: 10, iterations: 15 });
-    const ease = await ndcg('ease', { lambda: 250 });
+    const ials = await ndcg('ials', { factors: 64, reg: 0.05, alpha: 10, epochs: 15 });
+    const ease = await ndcg('ease', { reg: 250 });
     const pop = await ndcg('popularity', {});
     const random = await ndcg('random', {});
     // seen 2026-11: ials 0.164 (implicit 0.7.3 on the same split and start: 0.164), ease 0.195, popularity 0.113

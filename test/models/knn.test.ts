@@ -205,7 +205,7 @@ describe('knn predictions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reelab-knn-'));
     await saveModel(m, dir);
     const { model } = await loadModel(dir);
-    expect(model.name).toBe('knn-item');
+    expect(model.name).toBe('knn-rating-item');
     const u = Int32Array.from({ length: 400 }, (_, t) => t % data.nUsers);
     const i = Int32Array.from({ length: 400 }, (_, t) => (t * 17) % data.nItems);
     expect(Array.from(model.predict(u, i))).toEqual(Array.from(m.predict(u, i)));

@@ -9,7 +9,7 @@ import { planted } from './implicit-fixtures';
 describe('LMF', () => {
   it('recovers the planted groups', async () => {
     const data = planted();
-    const m = new LmfModel({ factors: 4, iterations: 30 });
+    const m = new LmfModel({ factors: 4, epochs: 30 });
     await m.fit(data);
     let inGroup = 0;
     let total = 0;
@@ -24,8 +24,8 @@ describe('LMF', () => {
 
   it('keeps the bias columns fixed at 1 and is thread-invariant', async () => {
     const data = planted(300, 50, 10);
-    const a = new LmfModel({ factors: 6, iterations: 4 });
-    const b = new LmfModel({ factors: 6, iterations: 4 });
+    const a = new LmfModel({ factors: 6, epochs: 4 });
+    const b = new LmfModel({ factors: 6, epochs: 4 });
     await a.fit(data, { threads: 1 });
     await b.fit(data, { threads: 2 });
     const sa = a.batchScorer();
@@ -38,7 +38,7 @@ describe('LMF', () => {
   });
 
   it('save/load round-trips', async () => {
-    const m = new LmfModel({ factors: 3, iterations: 3 });
+    const m = new LmfModel({ factors: 3, epochs: 3 });
     await m.fit(planted());
     const dir = mkdtempSync(join(tmpdir(), 'reelab-lmf-'));
     await saveModel(m, dir);

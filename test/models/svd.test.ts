@@ -277,7 +277,12 @@ describe('svd model', () => {
     const m = createModel('svd', { lrAll: 0.01, lrBu: 0.5, regQi: 0.3 });
     expect(m.params).toMatchObject({ lrAll: 0.01, lrBu: 0.5, regQi: 0.3, factors: 100, epochs: 20 });
     expect(() => createModel('svd', { factors: 0 })).toThrow(ConfigError);
-    expect(() => createModel('svd', { lr: 0.1 })).toThrow(/parameters: factors/);
+    expect(() => createModel('svd', { lrate: 0.1 })).toThrow(/parameters: factors/);
+    // Surprise's and implicit's spellings are aliases of the canonical key
+    expect(createModel('svd', { lr_all: 0.1, n_factors: 7 }).params).toMatchObject({
+      lrAll: 0.1,
+      factors: 7,
+    });
   });
 
   it('save/load round-trips bit-identically', async () => {

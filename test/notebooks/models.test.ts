@@ -130,6 +130,6 @@ describe.runIf(HAS_ML_LATEST_SMALL)('notebooks/03-models.ipynb on real ml-latest
     );
     const svdRun = top.find((r) => r.tags['reelab.model'] === 'svd')!;
     expect(svdRun.metrics.rmse).toBeCloseTo(rmse.svd!, 4);
-    expect((await metricHistory(client, svdRun.runId, 'validation_rmse')).steps).toHaveLength(30);
+    expect((await metricHistory(client, svdRun.runId, 'test_rmse')).steps).toHaveLength(30);
   }, 1_800_000);
 });

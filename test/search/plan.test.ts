@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseExperimentConfig } from '../../lib/config/load';
 import type { ExperimentConfigInput } from '../../lib/config/schema';
-import { canonicalJson, hashValue, seedFromHash } from '../../lib/search/hash';
 import { bestConfig, configScores, planFinal, planSearch, selectKey } from '../../lib/search/plan';
+import { canonicalJson, hashValue, seedFromHash } from '../../lib/util/hash';
 
 const INPUT = {
   name: 'plan',

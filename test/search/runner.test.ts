@@ -102,8 +102,15 @@ describe.runIf(HAS_ML100K)('search runner against a real MLflow server (ml-100k)
     // every trial run is nested under the parent and carries per-epoch curves
     const raw = rawMlflow(server().url);
     expect(runsAfterFirst.every((r) => tagsOf(r)['mlflow.parentRunId'] === r1.parentRunId)).toBe(true);
-    const svdRun = runsAfterFirst.find((r) => tagsOf(r)['reelab.model'] === 'svd')!;
-    expect((await raw.history(svdRun.info.run_id, 'validation_rmse')).length).toBeGreaterThan(1);
+    // per-epoch curves are named by what they were measured on: the validation part in search trials, the test
+    // part in final trials — a test-fold number never carries a validation_* name
+    const svdRuns = runsAfterFirst.filter((r) => tagsOf(r)['reelab.model'] === 'svd');
+    const searchSvd = svdRuns.find((r) => tagsOf(r)['reelab.trial.role'] === 'search')!;
+    const finalSvd0 = svdRuns.find((r) => tagsOf(r)['reelab.trial.role'] === 'final')!;
+    expect((await raw.history(searchSvd.info.run_id, 'validation_rmse')).length).toBeGreaterThan(1);
+    expect(await raw.history(searchSvd.info.run_id, 'test_rmse')).toHaveLength(0);
+    expect((await raw.history(finalSvd0.info.run_id, 'test_rmse')).length).toBeGreaterThan(1);
+    expect(await raw.history(finalSvd0.info.run_id, 'validation_rmse')).toHaveLength(0);
     const parent = await raw.getRun(r1.parentRunId!);
     expect(tagsOf(parent)['reelab.config.sha256']).toBe(loadExperimentConfig(file).sha256);
     expect(
@@ -161,7 +168,7 @@ describe.runIf(HAS_ML100K)('search runner against a real MLflow server (ml-100k)
     expect(first.report.figures.map((f) => f.id)).toEqual(
       expect.arrayContaining([
         'leaderboard-rmse',
-        'curves-validation-rmse',
+        'curves-test-rmse',
         'search-curves-svd',
         'param-svd-factors',
         'parallel-svd',

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EarlyStopper } from '../../lib/search/early-stopping';
 import {
   expandGrid,
   gridSize,
@@ -8,7 +7,8 @@ import {
   parseSpace,
   type Space,
   sampleRandom,
-} from '../../lib/search/spaces';
+} from '../../lib/config/spaces';
+import { EarlyStopper } from '../../lib/eval/early-stopping';
 
 function space(raw: unknown): Space {
   const parsed = parseSpace(raw);

@@ -1,21 +1,46 @@
 import { toShared } from '../../compute/pool';
+import type { MovieCatalogue } from '../../data/catalogue';
 import { IdMap } from '../../data/id-map';
 import { Interactions } from '../../data/interactions';
-import { type ItemGenres, wantsItemGenres } from '../als-genre';
-import type { MovieContent } from '../nn/content';
-import { usesMovieContent } from '../nn/neural-model';
 import type { EpochReport, Recommender } from '../recommender';
 import { type RankingRows, type ValidationSplit, validationNdcg, zScoreInPlace } from './validation';
 
-/** Side information handed to members that take it (genres: als-genre; movie content: gbdt, hybrid-nn). */
-export interface MemberInputs {
-  genres: ItemGenres | null;
-  movies: readonly MovieContent[] | null;
-}
-
-export function giveInputs(model: Recommender, inputs: MemberInputs): void {
-  if (inputs.genres && wantsItemGenres(model)) model.setItemGenres(inputs.genres);
-  if (inputs.movies && usesMovieContent(model)) model.setMovieContent(inputs.movies);
+/**
+ * The catalogue with its typed arrays moved to SharedArrayBuffers, so every member task that gets it (structured
+ * clone into a worker thread) shares the arrays instead of copying them; strings are still copied.
+ */
+export function shareCatalogue(catalogue: MovieCatalogue): MovieCatalogue {
+  const share = <T extends Int32Array | Int16Array | Float32Array>(a: T): T => {
+    if (a.buffer instanceof SharedArrayBuffer) return a;
+    const Ctor = a.constructor as new (buffer: SharedArrayBuffer) => T;
+    const copy = new Ctor(new SharedArrayBuffer(a.byteLength));
+    copy.set(a as never);
+    return copy;
+  };
+  const csr = <C extends { indptr: Int32Array; indices: Int32Array }>(c: C | null | undefined) =>
+    c ? { ...c, indptr: share(c.indptr), indices: share(c.indices) } : c;
+  return {
+    ...catalogue,
+    movieIds: share(catalogue.movieIds),
+    years: share(catalogue.years),
+    genreIndptr: share(catalogue.genreIndptr),
+    genreIndices: share(catalogue.genreIndices),
+    itemIndex: share(catalogue.itemIndex),
+    rowOfItem: share(catalogue.rowOfItem),
+    tags: csr(catalogue.tags) ?? null,
+    genome: catalogue.genome
+      ? {
+          ...catalogue.genome,
+          movieIds: share(catalogue.genome.movieIds),
+          tagIds: share(catalogue.genome.tagIds),
+          relevance: share(catalogue.genome.relevance),
+          rowOf: share(catalogue.genome.rowOf),
+        }
+      : null,
+    links: catalogue.links
+      ? { imdbIds: share(catalogue.links.imdbIds), tmdbIds: share(catalogue.links.tmdbIds) }
+      : null,
+  };
 }
 
 /**
@@ -46,11 +71,16 @@ export async function fitAndQuery(
   fit: Interactions,
   validation: Interactions | null,
   query: MemberQuery,
-  options: { threads: number; signal?: AbortSignal },
+  options: { threads: number; signal?: AbortSignal; catalogue?: MovieCatalogue | null },
 ): Promise<MemberOutcome> {
   const epochs: EpochReport[] = [];
   const started = performance.now();
-  await model.fit(fit, { threads: options.threads, signal: options.signal, onEpoch: (e) => epochs.push(e) });
+  await model.fit(fit, {
+    threads: options.threads,
+    signal: options.signal,
+    onEpoch: (e) => epochs.push(e),
+    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+  });
   const seconds = (performance.now() - started) / 1000;
   if (query.kind === 'none') return { features: null, ndcg: null, epochs, seconds };
   if (query.kind === 'pairs')

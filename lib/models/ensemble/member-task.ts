@@ -1,10 +1,9 @@
+import type { MovieCatalogue } from '../../data/catalogue';
 import type { ModelState } from '../recommender';
 import { createModel } from '../registry';
 import {
   fitAndQuery,
   fromPortable,
-  giveInputs,
-  type MemberInputs,
   type MemberOutcome,
   type MemberQuery,
   type PortableInteractions,
@@ -17,7 +16,8 @@ export interface MemberTaskPayload {
   fit: PortableInteractions;
   validation: PortableInteractions | null;
   query: MemberQuery;
-  inputs: MemberInputs;
+  /** The ensemble's catalogue (typed arrays shared, see `shareCatalogue`), passed on to the member's fit. */
+  catalogue: MovieCatalogue | null;
 }
 
 export interface MemberTaskResult extends MemberOutcome {
@@ -31,11 +31,13 @@ export interface MemberTaskResult extends MemberOutcome {
  */
 export async function fitMemberTask(payload: MemberTaskPayload): Promise<MemberTaskResult> {
   const model = createModel(payload.model, payload.params);
-  giveInputs(model, payload.inputs);
   const fit = fromPortable(payload.fit);
   const validation = payload.validation
     ? fromPortable(payload.validation, { users: fit.userIds, items: fit.itemIds })
     : null;
-  const outcome = await fitAndQuery(model, fit, validation, payload.query, { threads: 1 });
+  const outcome = await fitAndQuery(model, fit, validation, payload.query, {
+    threads: 1,
+    catalogue: payload.catalogue,
+  });
   return { ...outcome, state: model.state() };
 }

@@ -8,7 +8,7 @@ export interface MemberSpec {
   label?: string;
 }
 
-/** A member after validation: its params as given (plus the dataset, where its schema has one) and a unique label. */
+/** A member after validation: its params as given and a unique label. */
 export interface ResolvedMember {
   model: string;
   params: Record<string, unknown>;
@@ -34,7 +34,6 @@ export function parseMembers(
   json: string,
   mode: 'rating' | 'ranking',
   factory: MemberFactory,
-  extra: { dataset?: string; dataDir?: string; schemaHas: (model: string, key: string) => boolean },
 ): ResolvedMember[] {
   let parsed: unknown;
   try {
@@ -78,11 +77,6 @@ export function parseMembers(
         `${o.model} is a ranking model (its scores are not ratings); blend it with "ensemble-ranking"`,
       );
     const params: Record<string, unknown> = { ...(o.params ?? {}) };
-    // Models that read side information by dataset name (content) get the ensemble's dataset.
-    if (extra.dataset && extra.schemaHas(o.model, 'dataset') && !params.dataset)
-      params.dataset = extra.dataset;
-    if (extra.dataDir && extra.schemaHas(o.model, 'dataDir') && !params.dataDir)
-      params.dataDir = extra.dataDir;
     try {
       factory.create(o.model, params);
     } catch (err) {

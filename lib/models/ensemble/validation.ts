@@ -154,10 +154,3 @@ export function validationNdcg(
   }
   return rows.users.length > 0 ? sum / rows.users.length : Number.NaN;
 }
-
-/** Root mean squared error of predictions against ratings. */
-export function rmseOf(predicted: Float32Array, ratings: Float32Array): number {
-  let s = 0;
-  for (let t = 0; t < ratings.length; t++) s += (ratings[t]! - predicted[t]!) ** 2;
-  return Math.sqrt(s / Math.max(1, ratings.length));
-}

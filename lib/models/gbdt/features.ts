@@ -1,7 +1,7 @@
+import { catalogueRows, type MovieCatalogue } from '../../data/catalogue';
 import type { Interactions } from '../../data/interactions';
 import { ConfigError, ReelabError } from '../../util/errors';
 import { BaselineModel } from '../baseline';
-import type { MovieContent } from '../nn/content';
 import type { FactorScorer, ModelState } from '../recommender';
 import { SvdModel } from '../svd';
 
@@ -13,31 +13,33 @@ export interface ItemContent {
   year: Float32Array;
 }
 
-export function itemContent(movies: readonly MovieContent[], train: Interactions): ItemContent {
-  const byItem: (MovieContent | undefined)[] = new Array(train.nItems);
-  for (const m of movies) {
-    const i = train.itemIds.index(m.movieId);
-    if (i >= 0) byItem[i] = m;
-  }
+/** The training items' genres and years from the catalogue (matched by movieId; every item needs a row). */
+export function itemContent(catalogue: MovieCatalogue, train: Interactions): ItemContent {
+  const rows = catalogueRows(catalogue, train.itemIds);
   const names = new Set<string>();
   let missing = 0;
   for (let i = 0; i < train.nItems; i++) {
-    const m = byItem[i];
-    if (!m) missing++;
-    else for (const g of m.genres) names.add(g);
+    const r = rows[i]!;
+    if (r < 0) missing++;
+    else
+      for (let k = catalogue.genreIndptr[r]!; k < catalogue.genreIndptr[r + 1]!; k++)
+        names.add(catalogue.genreNames[catalogue.genreIndices[k]!]!);
   }
   if (missing > 0)
-    throw new ConfigError('movies', `no content for ${missing} of ${train.nItems} rated movies`);
+    throw new ConfigError('catalogue', `no content for ${missing} of ${train.nItems} rated movies`);
   const genreNames = [...names].sort();
   const index = new Map(genreNames.map((g, k) => [g, k]));
   const indptr = new Int32Array(train.nItems + 1);
   const list: number[] = [];
   const year = new Float32Array(train.nItems);
   for (let i = 0; i < train.nItems; i++) {
-    const m = byItem[i]!;
-    for (const g of [...new Set(m.genres)].map((x) => index.get(x)!).sort((a, b) => a - b)) list.push(g);
+    const r = rows[i]!;
+    const own: number[] = [];
+    for (let k = catalogue.genreIndptr[r]!; k < catalogue.genreIndptr[r + 1]!; k++)
+      own.push(index.get(catalogue.genreNames[catalogue.genreIndices[k]!]!)!);
+    for (const g of [...new Set(own)].sort((a, b) => a - b)) list.push(g);
     indptr[i + 1] = list.length;
-    year[i] = m.year ?? Number.NaN;
+    year[i] = catalogue.years[r] || Number.NaN;
   }
   return { genreNames, indptr, genres: Int32Array.from(list), year };
 }

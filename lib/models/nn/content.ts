@@ -1,44 +1,12 @@
+import { catalogueRows, genresOf, type MovieCatalogue, tagsOf } from '../../data/catalogue';
 import type { IdMap } from '../../data/id-map';
 import { ConfigError } from '../../util/errors';
-
-/** What a content-aware model needs to know about a movie (`Movie` from lib/data/movies fits). */
-export interface MovieContent {
-  movieId: number;
-  title: string;
-  year: number | null;
-  genres: readonly string[];
-  /** Free-text tags applied to the movie (optional; see `attachTags`). */
-  tags?: readonly string[];
-}
-
-/** Tag applications, columnar (lib/data/tags' `TagTable` fits). */
-export interface TagApplications {
-  readonly size: number;
-  readonly movieIds: Int32Array;
-  readonly tagIds: Int32Array;
-  readonly vocabulary: readonly string[];
-}
-
-/** Copies `movies` with the tags applied to each one (every application, in file order). */
-export function attachTags(movies: readonly MovieContent[], tags: TagApplications): MovieContent[] {
-  const byMovie = new Map<number, string[]>();
-  for (let k = 0; k < tags.size; k++) {
-    const id = tags.movieIds[k]!;
-    let list = byMovie.get(id);
-    if (!list) {
-      list = [];
-      byMovie.set(id, list);
-    }
-    list.push(tags.vocabulary[tags.tagIds[k]!]!);
-  }
-  return movies.map((m) => ({ ...m, tags: [...(m.tags ?? []), ...(byMovie.get(m.movieId) ?? [])] }));
-}
 
 export interface ContentSpec {
   genres: boolean;
   /** Hashed uni+bigram buckets of title (and tag) words, TF-IDF weighted and L2-normalised; 0 = none. */
   textDims: number;
-  /** Use tags in the text features when movies carry them. */
+  /** Use the catalogue's tags in the text features when it has them. */
   tags: boolean;
   /** Standardised release year (+ a missing-year flag) and log popularity in the training data. */
   numeric: boolean;
@@ -109,19 +77,20 @@ export function hashToken(token: string): number {
   return h >>> 0;
 }
 
-function textCounts(movie: MovieContent, spec: ContentSpec): Map<number, number> {
+function textCounts(catalogue: MovieCatalogue, row: number, spec: ContentSpec): Map<number, number> {
   const counts = new Map<number, number>();
-  for (const t of textTokens(movie.title, spec.tags ? (movie.tags ?? []) : [])) {
+  for (const t of textTokens(catalogue.titles[row]!, spec.tags ? tagsOf(catalogue, row) : [])) {
     const b = hashToken(t) % spec.textDims;
     counts.set(b, (counts.get(b) ?? 0) + 1);
   }
   return counts;
 }
 
-/** Writes one movie's feature row (length `contentDims(encoder)`) into `out` at `offset`. */
+/** Writes the feature row (length `contentDims(encoder)`) of catalogue row `row` into `out` at `offset`. */
 export function encodeMovie(
   encoder: ContentEncoder,
-  movie: MovieContent,
+  catalogue: MovieCatalogue,
+  row: number,
   popularity: number,
   out: Float32Array,
   offset = 0,
@@ -129,11 +98,12 @@ export function encodeMovie(
   const { spec } = encoder;
   let p = offset;
   if (spec.genres) {
-    for (const g of encoder.genreVocabulary) out[p++] = movie.genres.includes(g) ? 1 : 0;
+    const genres = genresOf(catalogue, row);
+    for (const g of encoder.genreVocabulary) out[p++] = genres.includes(g) ? 1 : 0;
   }
   if (spec.textDims > 0) {
     let norm = 0;
-    for (const [b, c] of textCounts(movie, spec)) {
+    for (const [b, c] of textCounts(catalogue, row, spec)) {
       const w = (1 + Math.log(c)) * encoder.textIdf[b]!;
       out[p + b] = w;
       norm += w * w;
@@ -145,19 +115,21 @@ export function encodeMovie(
     p += spec.textDims;
   }
   if (spec.numeric) {
-    const known = movie.year !== null && Number.isFinite(movie.year);
-    out[p++] = known ? (movie.year! - encoder.yearMean) / encoder.yearStd : 0;
+    const year = catalogue.years[row]!;
+    const known = year !== 0;
+    out[p++] = known ? (year - encoder.yearMean) / encoder.yearStd : 0;
     out[p++] = known ? 0 : 1;
     out[p++] = (Math.log1p(popularity) - encoder.popMean) / encoder.popStd;
   }
 }
 
 /**
- * Builds the item × feature matrix for every item of `itemIds` (dense index order). `popularity[i]` is the
- * number of training interactions of item i. Every item needs a movie in `movies`; a missing one is an error.
+ * Builds the item × feature matrix for every item of `itemIds` (dense index order) from the catalogue (matched
+ * by movieId). `popularity[i]` is the number of training interactions of item i. Every item needs a catalogue
+ * row; a missing one is an error.
  */
 export function buildContentFeatures(
-  movies: readonly MovieContent[],
+  catalogue: MovieCatalogue,
   itemIds: IdMap,
   popularity: Int32Array,
   spec: ContentSpec,
@@ -165,44 +137,44 @@ export function buildContentFeatures(
   if (!(Number.isInteger(spec.textDims) && spec.textDims >= 0))
     throw new ConfigError('textDims', `must be a non-negative integer, got ${spec.textDims}`);
   const nItems = itemIds.size;
-  const byItem: (MovieContent | undefined)[] = new Array(nItems);
-  for (const m of movies) {
-    const i = itemIds.index(m.movieId);
-    if (i >= 0) byItem[i] = m;
-  }
+  const rows = catalogueRows(catalogue, itemIds);
   const missing: number[] = [];
   let count = 0;
   for (let i = 0; i < nItems; i++) {
-    if (byItem[i]) continue;
+    if (rows[i]! >= 0) continue;
     count++;
     if (missing.length < 5) missing.push(itemIds.ids[i]!);
   }
   if (count > 0) {
     throw new ConfigError(
-      'movies',
+      'catalogue',
       `no content for ${count} of ${nItems} rated movies (movieId ${missing.join(', ')}${count > missing.length ? ', …' : ''})`,
     );
   }
-  const items = byItem as MovieContent[];
 
   const genreSet = new Set<string>();
-  for (const m of items) for (const g of m.genres) genreSet.add(g);
+  for (let i = 0; i < nItems; i++) for (const g of genresOf(catalogue, rows[i]!)) genreSet.add(g);
   const genreVocabulary = spec.genres ? [...genreSet].sort() : [];
 
   const textIdf = new Float32Array(spec.textDims);
   if (spec.textDims > 0) {
     const df = new Float64Array(spec.textDims);
-    for (const m of items) for (const b of textCounts(m, spec).keys()) df[b]! += 1;
+    for (let i = 0; i < nItems; i++)
+      for (const b of textCounts(catalogue, rows[i]!, spec).keys()) df[b]! += 1;
     for (let b = 0; b < spec.textDims; b++) textIdf[b] = Math.log((1 + nItems) / (1 + df[b]!)) + 1;
   }
 
-  const [yearMean, yearStd] = meanStd(items.map((m) => m.year).filter((y): y is number => y !== null));
+  const years: number[] = [];
+  for (let i = 0; i < nItems; i++)
+    if (catalogue.years[rows[i]!] !== 0) years.push(catalogue.years[rows[i]!]!);
+  const [yearMean, yearStd] = meanStd(years);
   const logPop = Array.from(popularity, (c) => Math.log1p(c));
   const [popMean, popStd] = meanStd(logPop);
   const encoder: ContentEncoder = { spec, genreVocabulary, textIdf, yearMean, yearStd, popMean, popStd };
   const dims = contentDims(encoder);
   const matrix = new Float32Array(nItems * dims);
-  for (let i = 0; i < nItems; i++) encodeMovie(encoder, items[i]!, popularity[i] ?? 0, matrix, i * dims);
+  for (let i = 0; i < nItems; i++)
+    encodeMovie(encoder, catalogue, rows[i]!, popularity[i] ?? 0, matrix, i * dims);
   return { encoder, matrix, dims, names: contentFeatureNames(encoder) };
 }
 

@@ -1,4 +1,5 @@
 import { loadTensorFlow, type TensorBackendName } from '../../compute/tensor';
+import { type MovieCatalogue, requireCatalogue } from '../../data/catalogue';
 import type { Interactions } from '../../data/interactions';
 import { ConfigError, ReelabError } from '../../util/errors';
 import { Rng } from '../../util/rng';
@@ -11,7 +12,6 @@ import {
   type ContentSpec,
   contentDims,
   encodeMovie,
-  type MovieContent,
 } from './content';
 import {
   initWeights,
@@ -22,17 +22,6 @@ import {
   weightsFromNamed,
 } from './network';
 import { type TrainConfig, trainNetwork } from './trainer';
-
-/** Models that take movie content through `setMovieContent` before `fit` (workflows check with the guard). */
-export interface UsesMovieContent {
-  /** True when fit() will need movie content with the current parameters. */
-  readonly needsMovieContent: boolean;
-  setMovieContent(movies: readonly MovieContent[]): void;
-}
-
-export function usesMovieContent(model: object): model is UsesMovieContent {
-  return typeof (model as Partial<UsesMovieContent>).setMovieContent === 'function';
-}
 
 /** The resolved network + training configuration a parameter set maps to. */
 export interface NeuralConfig {
@@ -63,11 +52,7 @@ export function parseLayers(field: string, value: string): number[] {
  * Shared body of the TensorFlow.js models (hybrid-nn, neumf): trains with TF on the best backend, then keeps the
  * weights as typed arrays and scores with `NetworkScorer`, so predictions after a reload need no TensorFlow.
  */
-export abstract class NeuralRecommender<P extends Params>
-  extends BaseRecommender<P>
-  implements UsesMovieContent
-{
-  private movies: readonly MovieContent[] | null = null;
+export abstract class NeuralRecommender<P extends Params> extends BaseRecommender<P> {
   private shape: NetworkShape | null = null;
   private weights: NetworkWeights | null = null;
   private contentMatrix = new Float32Array(0);
@@ -81,7 +66,8 @@ export abstract class NeuralRecommender<P extends Params>
 
   protected abstract config(): NeuralConfig;
 
-  get needsMovieContent(): boolean {
+  /** True when fit() needs the movie catalogue with the current parameters (content features on). */
+  get needsCatalogue(): boolean {
     const c = this.config().content;
     return c !== null && (c.genres || c.textDims > 0 || c.numeric);
   }
@@ -90,24 +76,19 @@ export abstract class NeuralRecommender<P extends Params>
     return this.config().train.mode;
   }
 
-  setMovieContent(movies: readonly MovieContent[]): void {
-    this.movies = movies;
-  }
-
   protected async train(train: Interactions, options: FitOptions): Promise<void> {
     const cfg = this.config();
     const itemCounts = train.itemCounts();
     let contentIn = 0;
     this.encoder = null;
     this.contentMatrix = new Float32Array(0);
-    if (cfg.content && this.needsMovieContent) {
-      if (!this.movies)
-        throw new ConfigError(
-          'movies',
-          `${this.name} uses movie content (genres/text/year): call setMovieContent(loadMovies(dataset)) before fit, or turn content off`,
-        );
-      const movies = this.movies;
-      const features = buildContentFeatures(movies, train.itemIds, itemCounts, cfg.content);
+    if (cfg.content && this.needsCatalogue) {
+      const catalogue = requireCatalogue(
+        this.name,
+        options.catalogue,
+        'movie content (genres/text/year; or set content=false)',
+      );
+      const features = buildContentFeatures(catalogue, train.itemIds, itemCounts, cfg.content);
       this.encoder = features.encoder;
       this.contentMatrix = features.matrix;
       contentIn = features.dims;
@@ -160,26 +141,31 @@ export abstract class NeuralRecommender<P extends Params>
   }
 
   /**
-   * The feature row a movie would get (e.g. a movie that was not in the training data), with `popularity`
-   * training interactions; null when the model has no content features.
+   * The feature row the movie in row `row` of `catalogue` would get (e.g. a movie that was not in the training
+   * data: a row of a newer catalogue, or of `movieCatalogue([movie], null, …)`), with `popularity` training
+   * interactions; null when the model has no content features. Encoded with the training catalogue's
+   * vocabulary and statistics, which the model keeps (and saves).
    */
-  encodeContent(movie: MovieContent, popularity = 0): Float32Array | null {
+  encodeContent(catalogue: MovieCatalogue, row: number, popularity = 0): Float32Array | null {
     this.assertFitted();
     if (!this.encoder) return null;
-    const row = new Float32Array(contentDims(this.encoder));
-    encodeMovie(this.encoder, movie, popularity, row);
-    return row;
+    if (!(Number.isInteger(row) && row >= 0 && row < catalogue.size))
+      throw new RangeError(`catalogue row ${row} is outside 0..${catalogue.size - 1}`);
+    const out = new Float32Array(contentDims(this.encoder));
+    encodeMovie(this.encoder, catalogue, row, popularity, out);
+    return out;
   }
 
   /**
    * Predicted score of a known user (index; -1 for a user with no history) for a movie that is not in the
-   * training data, from its content alone (seed 003's "predict for a new movie"): a rating in rating mode.
+   * training data (row `row` of `catalogue`), from its content alone ("predict for a new movie"):
+   * a rating in rating mode.
    */
-  predictNewMovie(user: number, movie: MovieContent): number {
-    const row = this.encodeContent(movie, 0);
-    if (!row)
+  predictNewMovie(user: number, catalogue: MovieCatalogue, row: number): number {
+    const content = this.encodeContent(catalogue, row, 0);
+    if (!content)
       throw new ConfigError(this.name, 'this model has no content features, so it cannot score a new movie');
-    const r = this.scorer!.scoreNewItem(user >= 0 && user < this.nUsers ? user : -1, row);
+    const r = this.scorer!.scoreNewItem(user >= 0 && user < this.nUsers ? user : -1, content);
     return clamp(r, this.low, this.high);
   }
 

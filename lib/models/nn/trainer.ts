@@ -1,6 +1,7 @@
 import type { Scalar, Tensor1D } from '@tensorflow/tfjs';
 import type { TF } from '../../compute/tensor';
 import type { Interactions } from '../../data/interactions';
+import { rmse } from '../../eval/metrics';
 import { throwIfAborted } from '../../util/errors';
 import { Rng } from '../../util/rng';
 import type { FitOptions } from '../recommender';
@@ -285,14 +286,10 @@ function contains(sorted: Int32Array, lo: number, hi: number, x: number): boolea
   return false;
 }
 
+/** RMSE of the scores clipped to the rating range, as predictions are. */
 function rmseOf(scores: Float32Array, labels: Float32Array, [low, high]: [number, number]): number {
-  let s = 0;
-  for (let k = 0; k < scores.length; k++) {
-    const p = Math.min(high, Math.max(low, scores[k]!));
-    const e = labels[k]! - p;
-    s += e * e;
-  }
-  return Math.sqrt(s / Math.max(1, scores.length));
+  const clipped = scores.map((v) => Math.min(high, Math.max(low, v)));
+  return rmse(labels, clipped);
 }
 
 function logLossOf(logits: Float32Array, labels: Float32Array): number {
