@@ -13,8 +13,10 @@ import * as https from 'node:https';
 import { join } from 'node:path';
 import { Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { ConfigError, DataError, errorMessage } from '../util/errors';
 import { resolveDataDir } from './data-dir';
+import { IMDB_BASE_URL, IMDB_DUMP_NAMES, IMDB_DUMPS, IMDB_TERMS, type ImdbDump } from './imdb';
 import {
   isMovieLensName,
   MOVIELENS,
@@ -221,7 +223,7 @@ function get(url: string, timeoutMs: number, redirects = 0): Promise<http.Incomi
 async function download(
   url: string,
   target: string,
-  options: FetchOptions,
+  options: Pick<FetchOptions, 'onProgress' | 'timeoutMs'>,
 ): Promise<{ sha256: string; md5: string; bytes: number }> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const res = await get(url, timeoutMs);
@@ -247,4 +249,133 @@ async function download(
   if (statSync(target).size !== hasher.bytes)
     throw new DataError(target, undefined, 'archive was not written completely');
   return hasher.result();
+}
+
+export interface ImdbFetchOptions {
+  dataDir?: string;
+  /** Where the dumps are served (default https://datasets.imdbws.com; tests serve their own). */
+  baseUrl?: string;
+  /** Which dumps (default all five). */
+  dumps?: ImdbDump[];
+  /** Download again even when a dump is already there. */
+  force?: boolean;
+  /** Called as bytes arrive for `file`; `total` is null when the server sends no length. */
+  onProgress?: (file: string, received: number, total: number | null) => void;
+  /** Called when a file is finished (downloaded or skipped). */
+  onFileDone?: (file: string) => void;
+  timeoutMs?: number;
+}
+
+export interface ImdbFetchResult {
+  dataset: 'imdb';
+  dir: string;
+  /** False when every dump was already there. */
+  downloaded: boolean;
+  files: Array<{
+    file: string;
+    downloaded: boolean;
+    bytes: number;
+    /** Of the compressed file (IMDb publishes no checksums; this is what was received). */
+    sha256: string | null;
+    /** Uncompressed bytes (null when the file was already present and not checked again). */
+    uncompressedBytes: number | null;
+    verified: string[];
+  }>;
+  terms: string;
+}
+
+/**
+ * Downloads IMDb's non-commercial dumps (personal and non-commercial use only) into `<dataDir>/imdb/`, each one
+ * checked before it is renamed into place: the length the server announced, a full streaming decompression
+ * (gzip's own CRC-32 and length trailer) and the published header line. A dump already there is kept.
+ */
+export async function fetchImdb(options: ImdbFetchOptions = {}): Promise<ImdbFetchResult> {
+  const dir = join(resolveDataDir(options.dataDir), 'imdb');
+  const base = (options.baseUrl ?? IMDB_BASE_URL).replace(/\/+$/, '');
+  mkdirSync(dir, { recursive: true });
+  const files: ImdbFetchResult['files'] = [];
+  for (const dump of options.dumps ?? IMDB_DUMP_NAMES) {
+    const { file, columns } = IMDB_DUMPS[dump];
+    const dest = join(dir, file);
+    if (!options.force && existsSync(dest)) {
+      files.push({
+        file,
+        downloaded: false,
+        bytes: statSync(dest).size,
+        sha256: null,
+        uncompressedBytes: null,
+        verified: [],
+      });
+      options.onFileDone?.(file);
+      continue;
+    }
+    const partial = join(dir, `.${file}.${process.pid}-${Date.now()}.part`);
+    try {
+      const digest = await download(`${base}/${file}`, partial, {
+        onProgress: (received, total) => options.onProgress?.(file, received, total),
+        timeoutMs: options.timeoutMs,
+      });
+      const verified = ['size'];
+      const uncompressed = await checkGzip(partial, file, columns.join('\t'));
+      verified.push('gzip CRC-32 and length', 'header');
+      renameSync(partial, dest);
+      files.push({
+        file,
+        downloaded: true,
+        bytes: digest.bytes,
+        sha256: digest.sha256,
+        uncompressedBytes: uncompressed,
+        verified,
+      });
+      options.onFileDone?.(file);
+    } finally {
+      rmSync(partial, { force: true });
+    }
+  }
+  return {
+    dataset: 'imdb',
+    dir,
+    downloaded: files.some((f) => f.downloaded),
+    files,
+    terms: IMDB_TERMS,
+  };
+}
+
+/**
+ * Decompresses a gzip file fully into nothing (zlib checks every member's CRC-32 and length trailer) and checks
+ * its first line; returns the uncompressed size.
+ */
+async function checkGzip(path: string, name: string, header: string): Promise<number> {
+  let bytes = 0;
+  let head = '';
+  let headDone = false;
+  try {
+    await pipeline(
+      createReadStream(path),
+      createGunzip(),
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          if (!headDone) {
+            head += chunk.subarray(0, 64 * 1024).toString('utf8');
+            const nl = head.indexOf('\n');
+            if (nl >= 0 || head.length >= 64 * 1024) {
+              headDone = true;
+              head = nl >= 0 ? head.slice(0, nl) : head;
+            }
+          }
+          done();
+        },
+      }),
+    );
+  } catch (err) {
+    throw new DataError(name, undefined, `corrupt gzip download (${errorMessage(err)}): fetch it again`);
+  }
+  if (head.replace(/\r$/, '') !== header)
+    throw new DataError(
+      name,
+      1,
+      `not the IMDb dump: expected the header "${header.replace(/\t/g, '\\t')}", found "${head.slice(0, 200).replace(/\t/g, '\\t')}"`,
+    );
+  return bytes;
 }
