@@ -5,10 +5,19 @@
 export * from './catalogue';
 export { resolveDataDir } from './data-dir';
 export * from './demographics';
-export { type FetchOptions, type FetchResult, fetchDataset } from './fetch';
+export {
+  type FetchOptions,
+  type FetchResult,
+  fetchDataset,
+  fetchImdb,
+  type ImdbFetchOptions,
+  type ImdbFetchResult,
+} from './fetch';
 export * from './genome';
 export * from './id-map';
+export * from './imdb';
 export * from './interactions';
+export * from './kcore';
 export * from './links';
 export * from './load';
 export * from './movielens';

@@ -4,6 +4,7 @@ import { Rng } from '../util/rng';
 import { interactionsFromRaw } from './build';
 import { datasetDir, resolveDataDir } from './data-dir';
 import type { Interactions } from './interactions';
+import { filterKCore } from './kcore';
 import { MOVIELENS } from './movielens';
 import { userTimeOrder } from './order';
 import { readRatingsFile } from './parse-ratings';
@@ -18,12 +19,23 @@ export const SPLIT_GRAMMAR = [
   'leave-last-out                    per user, the latest rating',
   '  (temporal splits: ties in time go by ascending movie; every user keeps at least one training rating)',
   'global-time:<ISO date>            ratings at or after the date (UTC) are the test part',
+  'kcore:<k>+<split>                 first keep the k-core (users and items with ≥ k ratings, repeated until',
+  '                                  stable), then split, e.g. kcore:5+temporal-user:0.2; kcore:<ku>:<ki>+…',
+  '                                  gives users and items their own k (not with the GroupLens folds)',
 ].join('\n');
 
 export const GROUPLENS_FOLDS = ['u1', 'u2', 'u3', 'u4', 'u5', 'ua', 'ub'] as const;
 export type GroupLensFold = (typeof GROUPLENS_FOLDS)[number];
 
-export type SplitSpec =
+/** A k-core filter applied to the whole dataset before the split (`kcore:<k>+<split>`). */
+export interface KCoreSpec {
+  users: number;
+  items: number;
+}
+
+export type SplitSpec = BaseSplitSpec & { kcore?: KCoreSpec };
+
+export type BaseSplitSpec =
   | { kind: 'grouplens'; fold: GroupLensFold }
   | { kind: 'random'; fraction: number }
   | { kind: 'kfold'; k: number; fold: number }
@@ -50,6 +62,25 @@ export interface Split {
   dropped: SplitCounts;
   /** Test users/items without any training rating, and the test ratings that involve them, after dropping. */
   unseen: SplitCounts;
+  /** Training data later than some of the same user's test data (random / k-fold splits); null when none. */
+  leakage: FutureLeakage | null;
+  /** What the k-core filter removed before splitting (`kcore:<k>+…`); absent without one. */
+  kcore?: { rounds: number; removed: SplitCounts; kept: SplitCounts };
+}
+
+/**
+ * How far a split lets training see a user's future: test users with a training interaction later than one of
+ * their test interactions, and the test interactions older than their user's latest training one.
+ */
+export interface FutureLeakage {
+  /** Test users whose training part holds an interaction later than one of their test interactions. */
+  users: number;
+  /** Test users (with timestamps) looked at. */
+  testUsers: number;
+  /** Test interactions older than the latest training interaction of their user. */
+  ratings: number;
+  /** One sentence saying so and what to use instead. */
+  message: string;
 }
 
 export interface SplitOptions {
@@ -80,8 +111,25 @@ function positiveInt(spec: string, text: string, what: string): number {
   return Number(text);
 }
 
-/** Parses a split name into its typed form; a ConfigError lists the grammar for anything else. */
+/**
+ * Parses a split name into its typed form; a ConfigError lists the grammar for anything else. A leading
+ * `kcore:<k>+` (or `kcore:<ku>:<ki>+`) adds `kcore` to the spec of the split after the `+`.
+ */
 export function parseSplitSpec(spec: string): SplitSpec {
+  if (spec.startsWith('kcore')) {
+    const m = /^kcore:(\d+)(?::(\d+))?\+(.+)$/.exec(spec);
+    if (!m) bad(spec, 'a k-core prefix is kcore:<k>+<split> or kcore:<users k>:<items k>+<split>');
+    const users = positiveInt(spec, m[1]!, 'the k-core k');
+    const items = m[2] === undefined ? users : positiveInt(spec, m[2], "the items' k");
+    const inner = parseBaseSplitSpec(m[3]!);
+    if (inner.kind === 'grouplens')
+      bad(spec, `a k-core cannot be applied to the GroupLens fold ${inner.fold} (its files fix the split)`);
+    return { ...inner, kcore: { users, items } };
+  }
+  return parseBaseSplitSpec(spec);
+}
+
+function parseBaseSplitSpec(spec: string): BaseSplitSpec {
   if ((GROUPLENS_FOLDS as readonly string[]).includes(spec))
     return { kind: 'grouplens', fold: spec as GroupLensFold };
   if (spec === 'leave-last-out') return { kind: 'leave-last-out' };
@@ -135,15 +183,75 @@ export function makeSplit(
   const seed = options.seed ?? DEFAULT_SEED;
   let train: Interactions;
   let test: Interactions;
+  let kcore: Split['kcore'];
   if (parsed.kind === 'grouplens') {
     [train, test] = readGroupLensFold(all, parsed.fold, dataset, options.dataDir);
   } else {
-    const mask = testMask(all, parsed, seed);
-    train = all.filter(invert(mask), `${all.source} [${spec} train]`);
-    test = all.filter(mask, `${all.source} [${spec} test]`);
+    let data = all;
+    if (parsed.kcore) {
+      // The id maps stay the dataset's (the catalogue is built on them); removed users/items keep no rating.
+      const core = filterKCore(all, { ...parsed.kcore, compact: false });
+      if (core.data.size === 0)
+        throw new ConfigError(
+          'split',
+          `the ${parsed.kcore.users}/${parsed.kcore.items}-core of ${all.source} is empty: nothing to split`,
+        );
+      data = core.data;
+      const counts = (c: { users: number; items: number; interactions: number }): SplitCounts => ({
+        users: c.users,
+        items: c.items,
+        ratings: c.interactions,
+      });
+      kcore = { rounds: core.rounds, removed: counts(core.removed), kept: counts(core.kept) };
+    }
+    const mask = testMask(data, parsed, seed);
+    train = data.filter(invert(mask), `${all.source} [${spec} train]`);
+    test = data.filter(mask, `${all.source} [${spec} test]`);
   }
   const result = dropUnseen(train, test, options.dropUnseen ?? false);
-  return { name: spec, spec: parsed, seed, train, ...result };
+  const leakage = futureLeakage(train, result.test);
+  return { name: spec, spec: parsed, seed, train, ...result, leakage, ...(kcore ? { kcore } : {}) };
+}
+
+/**
+ * Whether training sees a user's future (what random and k-fold splits do on timestamped data; Cornac warns of
+ * it): per test user, a training interaction later than one of their test interactions. Null when either part
+ * has no timestamps or nothing leaks (temporal splits: ties in time are not the future).
+ */
+export function futureLeakage(train: Interactions, test: Interactions): FutureLeakage | null {
+  if (!train.timestamps || !test.timestamps || test.size === 0) return null;
+  const nUsers = Math.max(train.nUsers, test.nUsers);
+  const latestTrain = new Float64Array(nUsers).fill(Number.NEGATIVE_INFINITY);
+  for (let r = 0; r < train.size; r++) {
+    const u = train.users[r]!;
+    const t = train.timestamps[r]!;
+    if (t > latestTrain[u]!) latestTrain[u] = t;
+  }
+  const leaks = new Uint8Array(nUsers);
+  const tested = new Uint8Array(nUsers);
+  let ratings = 0;
+  for (let r = 0; r < test.size; r++) {
+    const u = test.users[r]!;
+    tested[u] = 1;
+    if (test.timestamps[r]! < latestTrain[u]!) {
+      leaks[u] = 1;
+      ratings++;
+    }
+  }
+  const users = sum(leaks);
+  if (users === 0) return null;
+  const testUsers = sum(tested);
+  const share = (100 * users) / testUsers;
+  return {
+    users,
+    testUsers,
+    ratings,
+    message:
+      `training sees the future of ${users} of ${testUsers} test users (${share.toFixed(1)}%; ${ratings} test ` +
+      "ratings are older than their user's latest training rating): a random or k-fold split ignores time, so " +
+      'ranking numbers are optimistic; use temporal-user:<fraction>, leave-last-out or global-time:<date> to ' +
+      'evaluate forward in time',
+  };
 }
 
 /** Marks the test rows of `data` under a computed split (1 = test). */

@@ -54,6 +54,10 @@ function familyOf(kind: MetricKind): MetricFamily {
   return 'accuracy';
 }
 
+/** The ranking protocols (lib/eval/protocols.ts), as error messages and help texts list them. */
+export const PROTOCOL_NAMES_HELP =
+  'full or sampled:<N> (N ≥ 1 negatives drawn uniformly) or sampled-pop:<N> (N negatives drawn ∝ training popularity)';
+
 /** Parses one metric name; throws a ConfigError listing the valid names. */
 export function parseMetric(raw: string): MetricSpec {
   const text = raw.trim().toLowerCase();

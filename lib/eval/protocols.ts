@@ -6,6 +6,12 @@
  * - `sampled:<N>`: for each relevant held-out (user, item), rank the item against N negatives drawn
  *   uniformly without replacement from the items the user has no interaction with (neither training nor
  *   test), seeded per user (the NCF protocol); per-user values average the user's cases.
+ * - `sampled-pop:<N>`: the same with the N negatives drawn with probability ∝ their training popularity (number of
+ *   training interactions; items nobody interacted with in training are never drawn), one after another without
+ *   replacement — harder negatives than uniform ones (Krichene & Rendle 2020 on how sampled metrics mislead).
+ * Leakage: when train and test carry timestamps and some user's training part holds an interaction later than
+ * one of their test ones (random / k-fold splits), every result carries a `leakage` note and one warning goes
+ * to stderr per (train, test) pair.
  * Relevance: a held-out interaction is relevant when its rating ≥ the threshold (null: every held-out
  * interaction is relevant). Held-out items that are also training items of the user are not relevant (they
  * can never be recommended). Users with held-out items but none relevant are left out of accuracy means
@@ -15,6 +21,7 @@
  */
 import { type RankedUsers, rankingScore, rankUsers } from '../compute/ranking';
 import type { Interactions } from '../data/interactions';
+import { type FutureLeakage, futureLeakage } from '../data/split';
 import type { FactorScorer, Recommender } from '../models/recommender';
 import { ConfigError, ReelabError } from '../util/errors';
 import { Rng } from '../util/rng';
@@ -35,30 +42,31 @@ import {
   type RelevantSets,
   rmse,
 } from './metrics';
-import { type MetricSpec, parseMetrics } from './names';
+import { type MetricSpec, PROTOCOL_NAMES_HELP, parseMetrics } from './names';
 
 /** Default relevance threshold for explicit ratings: rating ≥ 4 is relevant. */
 export const DEFAULT_RELEVANCE = 4;
 
-export type RankingProtocol = { kind: 'full' } | { kind: 'sampled'; negatives: number };
+export type RankingProtocol =
+  | { kind: 'full' }
+  | { kind: 'sampled'; negatives: number }
+  | { kind: 'sampled-pop'; negatives: number };
 
-/** Parses "full" or "sampled:<N>". */
+/** Parses "full", "sampled:<N>" or "sampled-pop:<N>". */
 export function parseProtocol(text: string): RankingProtocol {
   const t = text.trim().toLowerCase();
   if (t === 'full') return { kind: 'full' };
-  const m = /^sampled:(\d+)$/.exec(t);
+  const m = /^(sampled|sampled-pop):(\d+)$/.exec(t);
   if (m) {
-    const n = Number(m[1]);
-    if (Number.isSafeInteger(n) && n >= 1) return { kind: 'sampled', negatives: n };
+    const n = Number(m[2]);
+    if (Number.isSafeInteger(n) && n >= 1)
+      return { kind: m[1] === 'sampled' ? 'sampled' : 'sampled-pop', negatives: n };
   }
-  throw new ConfigError(
-    'protocol',
-    `unknown protocol "${text}"; expected full or sampled:<N> (N ≥ 1 negatives)`,
-  );
+  throw new ConfigError('protocol', `unknown protocol "${text}"; expected ${PROTOCOL_NAMES_HELP}`);
 }
 
 export function protocolLabel(p: RankingProtocol): string {
-  return p.kind === 'full' ? 'full' : `sampled:${p.negatives}`;
+  return p.kind === 'full' ? 'full' : `${p.kind}:${p.negatives}`;
 }
 
 export interface EvaluateModelOptions {
@@ -78,6 +86,31 @@ export interface EvaluateModelOptions {
   parallelMinFlops?: number;
   /** Genres per item index (the dataset's movie catalogue), needed by diversity. */
   itemGenres?: ItemGenreSets | null;
+  /** Where the leakage warning goes (default: a line on stderr, once per train/test pair); null: nowhere. */
+  warn?: ((message: string) => void) | null;
+}
+
+/** (train, test) pairs already warned about, so that comparing models on one split warns once. */
+const warnedLeakage = new WeakMap<Interactions, WeakSet<Interactions>>();
+
+/** The split's future leakage (lib/data/split `futureLeakage`), warned about once per (train, test) pair. */
+export function checkLeakage(
+  train: Interactions,
+  test: Interactions,
+  warn: ((message: string) => void) | null = (m) => process.stderr.write(`${m}\n`),
+): FutureLeakage | null {
+  const leakage = futureLeakage(train, test);
+  if (!leakage || !warn) return leakage;
+  let seen = warnedLeakage.get(train);
+  if (!seen) {
+    seen = new WeakSet();
+    warnedLeakage.set(train, seen);
+  }
+  if (!seen.has(test)) {
+    seen.add(test);
+    warn(`reelab warning: ${leakage.message}`);
+  }
+  return leakage;
 }
 
 export interface ProtocolResult {
@@ -100,6 +133,10 @@ export interface ProtocolResult {
   /** Negatives per case and their seed (sampled). */
   negatives?: number;
   seed?: number;
+  /** How the negatives were drawn (sampled): uniformly, or ∝ training popularity (sampled-pop). */
+  sampler?: 'uniform' | 'popularity';
+  /** Present when training sees some test users' future (see the file comment). */
+  leakage?: FutureLeakage;
   /** How scores were obtained. */
   scoring: 'predict' | 'factors' | 'scoreAll';
   seconds: number;
@@ -192,7 +229,7 @@ export async function evaluateModel(
   if (ranking.length > 0 && protocols.length === 0)
     throw new ConfigError(
       'protocol',
-      `${ranking.map((s) => s.name).join(', ')} need a ranking protocol (full or sampled:<N>)`,
+      `${ranking.map((s) => s.name).join(', ')} need a ranking protocol (${PROTOCOL_NAMES_HELP})`,
     );
   const beyond = ranking.filter((s) => s.family === 'beyond');
   if (beyond.length > 0 && !protocols.some((p) => p.kind === 'full'))
@@ -204,6 +241,7 @@ export async function evaluateModel(
     throw new ConfigError('metrics', 'diversity needs item genres (itemGenres: the movie catalogue)');
   const relevance = options.relevance === undefined ? DEFAULT_RELEVANCE : options.relevance;
 
+  const leakage = checkLeakage(train, test, options.warn);
   const results: ProtocolResult[] = [];
   if (rating.length > 0) results.push(ratingProtocol(model, test, rating));
   if (ranking.length > 0) {
@@ -223,12 +261,13 @@ export async function evaluateModel(
             {
               negatives: p.negatives,
               seed: options.seed ?? 42,
+              sampler: p.kind === 'sampled' ? 'uniform' : 'popularity',
             },
           ),
         );
     }
   }
-  return results;
+  return leakage ? results.map((r) => ({ ...r, leakage })) : results;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -420,10 +459,11 @@ function sampledProtocol(
   heldOut: HeldOut,
   specs: MetricSpec[],
   relevance: number | null,
-  opts: { negatives: number; seed: number },
+  opts: { negatives: number; seed: number; sampler: 'uniform' | 'popularity' },
 ): ProtocolResult {
   const started = performance.now();
-  const label = `sampled:${opts.negatives}`;
+  const byPopularity = opts.sampler === 'popularity';
+  const label = `${byPopularity ? 'sampled-pop' : 'sampled'}:${opts.negatives}`;
   const { relevant, testUsers, relevantUsers } = heldOut;
   if (relevantUsers.length === 0)
     throw new MetricInputError(
@@ -441,6 +481,7 @@ function sampledProtocol(
   const negScores = new Float64Array(N);
   const sums = specs.map(() => new Float64Array(relevantUsers.length));
   let cases = 0;
+  const popular = byPopularity ? new PopularitySampler(train.itemCounts()) : null;
 
   for (let r = 0; r < relevantUsers.length; r++) {
     const u = relevantUsers[r]!;
@@ -450,14 +491,16 @@ function sampledProtocol(
     let interacted = 0;
     for (const m of [tr, te])
       for (let p = m.indptr[u]!; p < m.indptr[u + 1]!; p++) {
-        if (stamp[m.indices[p]!] !== stampValue) interacted++;
-        stamp[m.indices[p]!] = stampValue;
+        const item = m.indices[p]!;
+        if (stamp[item] !== stampValue && (!popular || popular.weights[item]! > 0)) interacted++;
+        stamp[item] = stampValue;
       }
-    const available = nItems - interacted;
+    const available = (popular ? popular.drawable : nItems) - interacted;
     if (available < N)
       throw new ConfigError(
         'protocol',
-        `${label}: user ${train.userIds.ids[u]} has only ${available} items without interactions to draw ${N} negatives from`,
+        `${label}: user ${train.userIds.ids[u]} has only ${available} items without interactions` +
+          `${popular ? ' (and with training interactions)' : ''} to draw ${N} negatives from`,
       );
     if (row) model.scoreAll(u, row);
     const score = (item: number): number => {
@@ -471,7 +514,8 @@ function sampledProtocol(
     const excludedStamp = stampValue;
     for (let p = from; p < to; p++) {
       const positive = relevant.indices[p]!;
-      drawNegatives(rng, nItems, N, available, stamp, excludedStamp, negatives);
+      if (popular) popular.draw(rng, N, stamp, excludedStamp, negatives);
+      else drawNegatives(rng, nItems, N, available, stamp, excludedStamp, negatives);
       const sp = score(positive);
       let ahead = 0;
       let below = 0;
@@ -517,6 +561,7 @@ function sampledProtocol(
     cases,
     negatives: N,
     seed: opts.seed,
+    sampler: opts.sampler,
     scoring: scorer ? 'factors' : 'scoreAll',
     seconds: (performance.now() - started) / 1000,
   };
@@ -585,4 +630,83 @@ function drawNegatives(
   }
   // un-mark this case's draws so the next case of the user can draw them again
   for (let j = 0; j < n; j++) if (stamp[out[j]!] === drawn) stamp[out[j]!] = 0;
+}
+
+/**
+ * Draws negatives with probability ∝ weight (training popularity), one after another without replacement among
+ * the items whose stamp is not the caller's `excluded` one: by rejection against the cumulative weights while
+ * that is cheap, else exactly by Efraimidis–Spirakis keys (the n largest log(U)/w over the allowed items, which
+ * has the same distribution as successive weighted draws without replacement).
+ */
+export class PopularitySampler {
+  /** Weight of each item (items with weight 0 are never drawn). */
+  readonly weights: Float64Array;
+  /** Items with a positive weight. */
+  readonly drawable: number;
+  private readonly cumulative: Float64Array;
+  private readonly total: number;
+
+  constructor(weights: ArrayLike<number>) {
+    this.weights = Float64Array.from(weights);
+    this.cumulative = new Float64Array(this.weights.length);
+    let total = 0;
+    let drawable = 0;
+    for (let i = 0; i < this.weights.length; i++) {
+      const w = this.weights[i]!;
+      if (!(w >= 0 && Number.isFinite(w))) throw new RangeError(`popularity weight ${w} of item ${i}`);
+      if (w > 0) drawable++;
+      total += w;
+      this.cumulative[i] = total;
+    }
+    this.total = total;
+    this.drawable = drawable;
+  }
+
+  /** One item ∝ weight (no exclusions). */
+  private pick(rng: Rng): number {
+    const target = rng.next() * this.total;
+    let lo = 0;
+    let hi = this.cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.cumulative[mid]! > target) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /**
+   * `n` distinct items into `out`, in draw order, none with stamp `excluded` (the caller checks that enough
+   * drawable items are allowed). `stamp` is restored on return.
+   */
+  draw(rng: Rng, n: number, stamp: Int32Array, excluded: number, out: Int32Array): void {
+    const drawn = -excluded;
+    let got = 0;
+    let tries = 0;
+    const budget = 32 * n + 64;
+    while (got < n && tries < budget) {
+      tries++;
+      const item = this.pick(rng);
+      const st = stamp[item]!;
+      if (st === excluded || st === drawn || !(this.weights[item]! > 0)) continue;
+      stamp[item] = drawn;
+      out[got++] = item;
+    }
+    if (got < n) {
+      // The allowed mass is small: exact keys over the remaining allowed items.
+      const keys: Array<[number, number]> = [];
+      for (let i = 0; i < this.weights.length; i++) {
+        const w = this.weights[i]!;
+        if (!(w > 0) || stamp[i] === excluded || stamp[i] === drawn) continue;
+        keys.push([Math.log(1 - rng.next()) / w, i]);
+      }
+      keys.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      for (let k = 0; got < n; k++) {
+        const item = keys[k]![1];
+        stamp[item] = drawn;
+        out[got++] = item;
+      }
+    }
+    for (let j = 0; j < n; j++) if (stamp[out[j]!] === drawn) stamp[out[j]!] = 0;
+  }
 }

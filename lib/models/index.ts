@@ -24,6 +24,8 @@ export { PureSvdModel, pureSvdSchema } from './pure-svd';
 export { RandomModel, randomSchema } from './random';
 export * from './recommender';
 export * from './registry';
+export { Rp3betaModel, rp3betaSchema } from './rp3beta';
 export { sideInputsOf } from './side-inputs';
+export { SlimModel, slimSchema } from './slim';
 export { SvdModel, svdSchema } from './svd';
 export { SvdppModel, svdppSchema } from './svdpp';

@@ -19,6 +19,8 @@ import { PopularityModel, popularitySchema } from './popularity';
 import { PureSvdModel, pureSvdSchema } from './pure-svd';
 import { RandomModel, randomSchema } from './random';
 import type { Recommender } from './recommender';
+import { Rp3betaModel, rp3betaSchema } from './rp3beta';
+import { SlimModel, slimSchema } from './slim';
 import { SvdModel, svdSchema } from './svd';
 import { SvdppModel, svdppSchema } from './svdpp';
 
@@ -306,6 +308,20 @@ const ENTRIES: ModelEntry[] = [
     'ranking',
     itemKnnSchema,
     (p) => new ItemKnnModel(p),
+  ),
+  entry(
+    'rp3beta',
+    'RP3β (Paudel et al. 2017): item-item random-walk weights with a popularity discount pop(j)^β, top-K per item',
+    'ranking',
+    rp3betaSchema,
+    (p) => new Rp3betaModel(p),
+  ),
+  entry(
+    'slim',
+    'SLIM (Ning & Karypis 2011): non-negative ElasticNet item-item regression by coordinate descent, items over threads',
+    'ranking',
+    slimSchema,
+    (p) => new SlimModel(p),
   ),
   entry(
     'content',

@@ -1,4 +1,5 @@
 import { defaultThreads } from '../compute/pool';
+import type { FutureLeakage } from '../data/split';
 import { type EpochRecord, fitEvaluateRecord } from '../eval/fit-evaluate-record';
 import { parseMetrics } from '../eval/names';
 import { DEFAULT_RELEVANCE, type ProtocolResult, parseProtocol, protocolLabel } from '../eval/protocols';
@@ -58,6 +59,8 @@ export interface EvaluateResult {
   epochs: EpochRecord[];
   /** Full per-protocol results, with per-user values (for significance tests; not printed by the CLI). */
   protocols: ProtocolResult[];
+  /** Where the split let training see a user's future (random / k-fold splits of timestamped data), else null. */
+  leakage: FutureLeakage | null;
 }
 
 export interface EvaluationSummary {
@@ -189,6 +192,7 @@ export async function evaluate(request: EvaluateRequest): Promise<EvaluateResult
       evaluation: r.results.map(summarise),
       epochs: r.epochs,
       protocols: r.results,
+      leakage: split.leakage,
     };
   } catch (err) {
     if (run?.isOpen) await run.end('FAILED', { error: err }).catch(() => {});

@@ -71,6 +71,8 @@ const CASES: Record<string, ContractCase> = {
   lmf: { params: { ...tiny, epochs: 2 } },
   ease: { params: { reg: 10 } },
   'knn-topn-item': { params: { k: 10 } },
+  rp3beta: { params: { topK: 10 } },
+  slim: { params: { alpha: 0.01, l1Ratio: 0.5, topK: 10 } },
   content: { params: {} },
   popularity: { params: {} },
   random: { params: {} },
