@@ -2,7 +2,14 @@ import { relative } from 'node:path';
 import { connectTracking } from '../tracking/connect';
 import { runExperiment } from '../workflows/experiment';
 import { note, printResult } from './output';
-import { dryRun, humanSummary, positiveInt, type SearchCliOptions, searchSummary } from './search';
+import {
+  dryRun,
+  humanSummary,
+  positiveInt,
+  registeredLine,
+  type SearchCliOptions,
+  searchSummary,
+} from './search';
 
 export async function experimentCommand(
   configPath: string,
@@ -21,12 +28,13 @@ export async function experimentCommand(
     log: note,
     reportDir: opts.out,
   });
-  const summary = { ...searchSummary(out.search), report: out.files };
+  const summary = { ...searchSummary(out.search), registered: out.registered, report: out.files };
   printResult(
     summary,
     opts.json === true,
     (s: typeof summary) =>
-      `${humanSummary(s)}\nreport: ${relative(process.cwd(), s.report.markdown)}, ${relative(process.cwd(), s.report.html)}`,
+      `${humanSummary(s)}\n${s.registered ? `${registeredLine(s.registered)}\n` : ''}` +
+      `report: ${relative(process.cwd(), s.report.markdown)}, ${relative(process.cwd(), s.report.html)}`,
   );
   if (out.search.counts.failed > 0) {
     note(`${out.search.counts.failed} trial(s) failed; the report lists them`);

@@ -66,18 +66,28 @@ export async function main(argv: string[]): Promise<void> {
 
 function registerData(program: Command): void {
   const cli = () => require('./data') as typeof import('./data');
-  const data = program.command('data').description('MovieLens datasets: fetch and describe');
+  const data = program.command('data').description('MovieLens datasets (and IMDb dumps): fetch and describe');
   data
     .command('fetch')
-    .description('download a MovieLens release, verify its checksum and unpack it into the data dir')
-    .argument('<dataset>', 'ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, ml-latest-small or ml-latest')
+    .description(
+      'download a MovieLens release, verify its checksum and unpack it into the data dir; `imdb`: the five IMDb ' +
+        'dumps (https://datasets.imdbws.com, size and gzip checked) into <data-dir>/imdb/. IMDb allows ' +
+        'personal and non-commercial use only',
+    )
+    .argument(
+      '<dataset>',
+      'ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m, ml-latest-small, ml-latest, or imdb',
+    )
     .option('--data-dir <dir>', 'folder to unpack into (default: $REELAB_DATA_DIR or ./data)')
     .option(
       '--archive <zip>',
       'use this already-downloaded archive instead of downloading (verified the same way)',
     )
     .option('--keep-archive', 'keep the verified zip as <data-dir>/<dataset>.zip')
-    .option('--url <url>', 'download from this URL (a mirror) instead of GroupLens')
+    .option(
+      '--url <url>',
+      'download from this URL (a mirror) instead of GroupLens; for imdb the base URL of the dumps',
+    )
     .option(
       '--sha256 <hex>',
       "expected sha256 of the archive instead of the catalogue's ('none': size and CRCs only)",
@@ -86,7 +96,7 @@ function registerData(program: Command): void {
     .action(lazy(() => cli().dataFetchCommand));
   data
     .command('describe')
-    .description('counts and ranges of a dataset')
+    .description('counts and ranges of a dataset, and its IMDb match when <data-dir>/imdb/ holds the dumps')
     .requiredOption('--dataset <name>', 'ml-100k, ml-latest-small, …, or synthetic:<ratings>')
     .option('--data-dir <dir>', 'folder holding <dataset>/ (default: $REELAB_DATA_DIR or ./data)')
     .option('--seed <n>', 'seed for synthetic data', '42')
@@ -256,7 +266,8 @@ function registerBatch(program: Command): void {
   program
     .command('batch')
     .description(
-      'top-k recommendations for every user into DuckDB (default), Parquet and/or PostgreSQL, in one transaction',
+      'top-k recommendations for every user into DuckDB (default), Parquet and/or PostgreSQL, in one transaction; ' +
+        "rows carry the model's registered name, version and run id, and a re-run replaces that version's rows",
     )
     .requiredOption(
       '--model <dir|run-id|models:/NAME@ALIAS>',
@@ -269,7 +280,17 @@ function registerBatch(program: Command): void {
     )
     .option('--parquet <dir>', 'folder for users/movies/batch_recommendations .parquet files')
     .option('--postgres <url>', 'PostgreSQL connection URL (postgres://user:pass@host:port/db)')
-    .option('--label <name>', 'value of the model column (a new batch replaces rows with the same label)')
+    .option(
+      '--to <target>',
+      'a target by its form: postgres://…, duckdb:<file> (or a *.duckdb file), parquet:<dir> (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .option('--label <name>', 'value of the model column (default: the registered name, else the model name)')
+    .option(
+      '--replace-all',
+      "replace every row of the label; default: only the rows of this model's name and version",
+    )
     .option('--threads <n>', 'worker threads for scoring factor models', '1')
     .option('--json', 'print one JSON object')
     .action(lazy(() => (require('./batch') as typeof import('./batch')).batchCommand));

@@ -3,7 +3,8 @@ import type { SearchResult } from '../search/runner';
 import { connectTracking } from '../tracking/connect';
 import { ConfigError } from '../util/errors';
 import { describeParams } from '../util/params-text';
-import { resolveConfig, searchWithReport } from '../workflows/search';
+import { type RegisteredBest, searchAndRegister } from '../workflows/experiment';
+import { resolveConfig } from '../workflows/search';
 import { note, printResult } from './output';
 
 export interface SearchCliOptions {
@@ -41,6 +42,14 @@ export function searchSummary(result: SearchResult) {
     })),
     seconds: result.seconds,
   };
+}
+
+/** One line naming the version `register:` created. */
+export function registeredLine(r: RegisteredBest): string {
+  return (
+    `registered ${r.uri}${r.aliasUri ? ` (${r.aliasUri})` : ''}: ${r.label} trained on ${r.split} in MLflow run ${r.runId}` +
+    `; selection ${r.selection}`
+  );
 }
 
 export function humanSummary(s: ReturnType<typeof searchSummary>): string {
@@ -85,7 +94,7 @@ export function dryRun(configPath: string, opts: SearchCliOptions): boolean {
 export async function searchCommand(configPath: string, opts: SearchCliOptions): Promise<void> {
   if (dryRun(configPath, opts)) return;
   const tracking = await connectTracking({ noTrack: !opts.track, warn: note });
-  const out = await searchWithReport(configPath, {
+  const out = await searchAndRegister(configPath, {
     tracking,
     dataDir: opts.dataDir,
     parallel: positiveInt('--threads', opts.threads),
@@ -95,8 +104,10 @@ export async function searchCommand(configPath: string, opts: SearchCliOptions):
     sourceName: `reelab ${process.argv.slice(2).join(' ')}`,
     log: note,
   });
-  const summary = searchSummary(out.result);
-  printResult(summary, opts.json === true, humanSummary);
+  const summary = { ...searchSummary(out.result), registered: out.registered };
+  printResult(summary, opts.json === true, (s: typeof summary) =>
+    s.registered ? `${humanSummary(s)}\n${registeredLine(s.registered)}` : humanSummary(s),
+  );
   if (out.result.counts.failed > 0) {
     note(`${out.result.counts.failed} trial(s) failed; see the MLflow runs (reelab.error tag) or the report`);
     process.exitCode = 2;

@@ -135,6 +135,16 @@ export const experimentSchema = z
       .object({ experiment: z.string().min(1).optional() })
       .strict()
       .default({}),
+    register: z
+      .object({
+        name: z.string().min(1).describe('MLflow registered model name (a new version per experiment run)'),
+        alias: z.string().min(1).optional().describe('alias pointed at the new version, e.g. champion'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "after the search, train the best configuration on the first split's training part and register it",
+      ),
     report: reportSchema.default({}),
   })
   .strict();
@@ -209,5 +219,7 @@ export interface ExperimentConfig {
   earlyStopping: EarlyStoppingConfig | null;
   models: ModelConfig[];
   mlflow: { experiment: string };
+  /** Register the best configuration, trained on the first split, as a Model Registry version (null: don't). */
+  register: { name: string; alias: string | null } | null;
   report: ReportConfig;
 }

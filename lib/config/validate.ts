@@ -10,6 +10,7 @@ import { parseSplitSpec } from '../data/split';
 import { type MetricSpec, parseMetric } from '../eval/names';
 import { DEFAULT_RELEVANCE, parseProtocol, protocolLabel } from '../eval/protocols';
 import { MODELS, type ModelEntry } from '../models/registry';
+import { checkRegistration } from '../tracking/registry';
 import { ConfigError } from '../util/errors';
 import {
   defaultGoal,
@@ -267,6 +268,22 @@ export function checkExperiment(
   if (needsTrials.value && trials === null)
     add(['search', 'trials'], 'random search needs the number of configurations per model: trials: N');
 
+  // ---- registration of the best configuration ----
+  if (raw.register) {
+    const { name: modelName, alias } = raw.register;
+    try {
+      checkRegistration(modelName);
+    } catch (err) {
+      add(['register', 'name'], reasonOf(err));
+    }
+    if (alias !== undefined)
+      try {
+        checkRegistration('x', alias);
+      } catch (err) {
+        add(['register', 'alias'], reasonOf(err));
+      }
+  }
+
   return {
     name,
     title: raw.title ?? raw.report.title ?? name,
@@ -291,6 +308,7 @@ export function checkExperiment(
       : null,
     models,
     mlflow: { experiment: raw.mlflow.experiment ?? `reelab-${name}` },
+    register: raw.register ? { name: raw.register.name, alias: raw.register.alias ?? null } : null,
     report: {
       title: raw.report.title ?? raw.title ?? name,
       curves: raw.report.curves ?? null,

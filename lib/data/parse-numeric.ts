@@ -1,5 +1,6 @@
 import { DataError } from '../util/errors';
-import { parseInLineChunks, splitCsvLine, unquotedEquals } from './line-chunks';
+import { parseInLineChunks } from './line-chunks';
+import { splitCsvLine, unquotedEquals } from './text';
 
 /** `int`: integer (negative allowed only with `signed`); `int?`: integer or empty (→ -1); `float`: decimal. */
 export type NumericKind = 'int' | 'int?' | 'float';

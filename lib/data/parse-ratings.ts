@@ -1,5 +1,6 @@
 import { DataError } from '../util/errors';
-import { hasQuote, parseInLineChunks, splitCsvLine, unquotedEquals } from './line-chunks';
+import { hasQuote, parseInLineChunks } from './line-chunks';
+import { splitCsvLine, unquotedEquals } from './text';
 
 /** How a ratings file is laid out. */
 export interface RatingsFormat {

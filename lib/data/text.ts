@@ -169,3 +169,29 @@ export function parseDelimited(
   }
   return rows;
 }
+
+/**
+ * Splits one CSV line (no line break) into its fields by the rules of `scanCsv`: `"a,b"` → `a,b`, `""` inside
+ * quotes → `"`. Returns the reason as a string when the quoting is broken (an unterminated quote, text after a
+ * closing quote, a quote inside an unquoted field): the byte parsers, which read line by line, report it with
+ * their own file and line.
+ */
+export function splitCsvLine(line: string): string[] | string {
+  let fields: string[] = [''];
+  try {
+    scanCsv(line, '', (row) => {
+      fields = row;
+    });
+  } catch (err) {
+    if (err instanceof DataError) return err.reason;
+    throw err;
+  }
+  return fields;
+}
+
+/** True when the CSV line `text`, quotes removed, is `expected` (a quoted header, as R's write.csv writes one). */
+export function unquotedEquals(text: string, expected: string | null): boolean {
+  if (expected === null || !text.includes('"')) return false;
+  const fields = splitCsvLine(text);
+  return typeof fields !== 'string' && !fields.some((f) => f.includes(',')) && fields.join(',') === expected;
+}

@@ -358,7 +358,23 @@ function leaderboardSummary(r: LeaderboardRow, model: ReportModel): string {
 }
 
 /** Renders a report (see the module comment). */
-export function renderReport(data: ReportData): RenderedReport {
+/** The Model Registry version an experiment's `register:` created (shown under the best-model line). */
+export interface ReportRegistration {
+  /** `models:/NAME/<version>` */
+  uri: string;
+  alias: string | null;
+  name: string;
+  runId: string | null;
+  label: string;
+  split: string;
+  /** How the configuration was chosen: on a validation part, or "optimistic (test fold)". */
+  selection: string;
+}
+
+export function renderReport(
+  data: ReportData,
+  extras: { registered?: ReportRegistration | null } = {},
+): RenderedReport {
   const model = buildReportModel(data);
   const figures = reportFigures(model);
   const c = data.config;
@@ -371,6 +387,12 @@ export function renderReport(data: ReportData): RenderedReport {
       text: `**Best by \`${c.select.metric}\`: ${leaderboardSummary(best, model)}.** Generated from ${
         data.parentRunId ? `MLflow run \`${data.parentRunId}\`` : 'an untracked search'
       }${data.configPath ? ` of \`${data.configPath}\`` : ''}.`,
+    });
+  const reg = extras.registered;
+  if (reg)
+    blocks.push({
+      kind: 'paragraph',
+      text: `**Registered: \`${reg.uri}\`**${reg.alias ? ` (alias \`models:/${reg.name}@${reg.alias}\`)` : ''} — ${reg.label} refitted on the training part of ${reg.split}${reg.runId ? ` in MLflow run \`${reg.runId}\`` : ''}; selection: ${reg.selection}.`,
     });
   blocks.push(...setupBlocks(model), ...leaderboardBlocks(model), ...searchBlocks(model));
   if (figures.length > 0) {

@@ -6,23 +6,12 @@
 import type { ExperimentConfig } from '../config/schema';
 import type { RunContext } from '../tracking/run';
 import type { ParamValue } from '../util/params-text';
+import type { TrialIdentity } from './plan';
 import type { BestConfig, SearchCounts, TrialResult, TrialStatus } from './result';
 import type { ConfigSource } from './source';
 
 /** A trial's identity and outcome status, as written to trials.json and read back by reports. */
-export interface TrialRecord {
-  index: number;
-  hash: string;
-  role: 'search' | 'final';
-  entry: number;
-  label: string;
-  model: string;
-  task: 'rating' | 'ranking';
-  config: number;
-  split: string;
-  validation: string | null;
-  searched: Record<string, ParamValue>;
-  params: Record<string, ParamValue>;
+export interface TrialRecord extends TrialIdentity {
   runId: string | null;
   status: TrialStatus;
 }

@@ -36,8 +36,8 @@ export interface ParamSet {
 
 export type TrialRole = 'search' | 'final';
 
-/** A trial to run (or to find in MLflow). */
-export interface PlannedTrial {
+/** What a trial is: its place in the plan and its parameters (also what trials.json records of it). */
+export interface TrialIdentity {
   /** Position in the plan (search trials first, then final trials). */
   index: number;
   hash: string;
@@ -52,6 +52,10 @@ export interface PlannedTrial {
   searched: Record<string, ParamValue>;
   /** Resolved params: defaults applied, derived seed, epoch budget (final trials after early stopping). */
   params: Record<string, ParamValue>;
+}
+
+/** A trial to run (or to find in MLflow). */
+export interface PlannedTrial extends TrialIdentity {
   /** The TrialSpec without machine-local settings (dataDir, threads). */
   spec: Omit<TrialSpec, 'dataDir' | 'threads'>;
 }

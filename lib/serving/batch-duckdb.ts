@@ -1,14 +1,23 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, DuckDBTimestampTZValue } from '@duckdb/node-api';
-import { BATCH_DDL, type BatchSource, type BatchSummary } from './batch';
+import {
+  type BatchSource,
+  type BatchSummary,
+  batchDdl,
+  batchDeleteSql,
+  migrateBatchTable,
+  VERSION_COLUMN_QUERY,
+} from './batch';
 
 const TABLES = ['users', 'movies', 'batch_recommendations'] as const;
+const DDL = batchDdl('duckdb');
 
 /**
- * Writes a batch into a DuckDB database file (created when missing) with the schema of BATCH_DDL. One
- * transaction: users and movies are upserted, the rows with the batch's label are replaced; on any error (also
- * one thrown by `source.rows` midway) the transaction rolls back and the previous batch stays as it was.
+ * Writes a batch into a DuckDB database file (created when missing) with the schema of batchDdl. One
+ * transaction: users and movies are upserted, the rows of the batch's (label, model name, model version) — or of
+ * its label, with `replaceAll` — are replaced; rows of other versions stay. On any error (also one thrown by
+ * `source.rows` midway) the transaction rolls back and the previous batch stays as it was.
  */
 export async function writeBatchDuckDb(path: string, source: BatchSource): Promise<BatchSummary> {
   const started = performance.now();
@@ -28,8 +37,10 @@ export async function writeBatchDuckDb(path: string, source: BatchSource): Promi
 
 /**
  * Writes a batch as Parquet files users.parquet, movies.parquet and batch_recommendations.parquet in `dir`. The
- * existing files are read first, so rows of other labels are kept as in the database writers; new files are
- * written under temporary names and renamed into place only after all three succeeded.
+ * existing files are read first (by column name, so files of the first schema, without model_name and
+ * model_version, load with those null), so rows of other labels and versions are kept as in the database writers;
+ * new files are written under temporary names and renamed into place only after all three succeeded — a reader
+ * opens either the old or the new batch_recommendations.parquet, never a partial one.
  */
 export async function writeBatchParquet(dir: string, source: BatchSource): Promise<BatchSummary> {
   const started = performance.now();
@@ -39,16 +50,20 @@ export async function writeBatchParquet(dir: string, source: BatchSource): Promi
   const connection = await instance.connect();
   const tmp = (t: string) => join(out, `.${t}.parquet.tmp-${process.pid}`);
   try {
-    for (const ddl of BATCH_DDL) await connection.run(ddl);
+    for (const sql of DDL) await connection.run(sql);
     for (const t of TABLES) {
       const file = join(out, `${t}.parquet`);
       if (existsSync(file))
-        await connection.run(`INSERT INTO ${t} SELECT * FROM read_parquet(${quote(file)})`);
+        await connection.run(`INSERT INTO ${t} BY NAME SELECT * FROM read_parquet(${quote(file)})`);
     }
     const rows = await writeInto(connection, source);
     for (const t of TABLES) {
       const order =
-        t === 'batch_recommendations' ? 'model, user_id, rank' : t === 'users' ? 'user_id' : 'movie_id';
+        t === 'batch_recommendations'
+          ? 'model, model_name NULLS FIRST, model_version NULLS FIRST, user_id, rank'
+          : t === 'users'
+            ? 'user_id'
+            : 'movie_id';
       await connection.run(
         `COPY (SELECT * FROM ${t} ORDER BY ${order}) TO ${quote(tmp(t))} (FORMAT parquet)`,
       );
@@ -63,7 +78,16 @@ export async function writeBatchParquet(dir: string, source: BatchSource): Promi
 }
 
 async function writeInto(c: DuckDBConnection, source: BatchSource): Promise<number> {
-  for (const ddl of BATCH_DDL) await c.run(ddl);
+  for (const sql of DDL.slice(0, 2)) await c.run(sql);
+  await migrateBatchTable(
+    DDL,
+    (sql) => c.run(sql),
+    async () => {
+      const cols = (await c.runAndReadAll(VERSION_COLUMN_QUERY)).getRowObjectsJS().map((r) => r.column_name);
+      return cols.length === 0 ? null : cols.includes('model_version');
+    },
+  );
+  for (const sql of DDL.slice(2)) await c.run(sql);
   await c.run('BEGIN TRANSACTION');
   try {
     await c.run('CREATE TEMP TABLE users_stage (user_id INTEGER, ratings INTEGER)');
@@ -98,7 +122,8 @@ async function writeInto(c: DuckDBConnection, source: BatchSource): Promise<numb
     );
     await c.run('DROP TABLE users_stage');
     await c.run('DROP TABLE movies_stage');
-    await c.run('DELETE FROM batch_recommendations WHERE model = $1', [source.label]);
+    const del = batchDeleteSql(source);
+    await c.run(del.sql, del.params);
     const created = new DuckDBTimestampTZValue(BigInt(source.createdAt.getTime()) * BigInt(1000));
     const recs = await c.createAppender('batch_recommendations');
     let total = 0;
@@ -110,6 +135,10 @@ async function writeInto(c: DuckDBConnection, source: BatchSource): Promise<numb
           recs.appendInteger(block.ranks[r]!);
           recs.appendFloat(block.scores[r]!);
           recs.appendVarchar(source.label);
+          if (source.modelName === null) recs.appendNull();
+          else recs.appendVarchar(source.modelName);
+          if (source.modelVersion === null) recs.appendNull();
+          else recs.appendInteger(source.modelVersion);
           if (source.runId === null) recs.appendNull();
           else recs.appendVarchar(source.runId);
           recs.appendTimestampTZ(created);
@@ -118,9 +147,14 @@ async function writeInto(c: DuckDBConnection, source: BatchSource): Promise<numb
         total += block.userIds.length;
         recs.flushSync();
       }
-    } finally {
-      recs.closeSync();
+    } catch (err) {
+      // Closing after a failure fails too (the transaction is aborted); keep the first error.
+      try {
+        recs.closeSync();
+      } catch {}
+      throw err;
     }
+    recs.closeSync();
     await c.run('COMMIT');
     return total;
   } catch (err) {
@@ -142,7 +176,10 @@ export function batchSummary(
   return {
     target,
     label: source.label,
+    modelName: source.modelName,
+    modelVersion: source.modelVersion,
     runId: source.runId,
+    replaced: source.replaceAll ? 'label' : 'version',
     createdAt: source.createdAt.toISOString(),
     k: source.k,
     users: source.users.userIds.length,

@@ -1,6 +1,14 @@
 import { Client } from 'pg';
 import { ConfigError } from '../util/errors';
-import { BATCH_DDL, type BatchSource, type BatchSummary } from './batch';
+import {
+  BATCH_COLUMNS,
+  type BatchSource,
+  type BatchSummary,
+  batchDdl,
+  batchDeleteSql,
+  migrateBatchTable,
+  VERSION_COLUMN_QUERY,
+} from './batch';
 import { batchSummary } from './batch-duckdb';
 
 /** Rows per INSERT … SELECT FROM unnest(…) statement. */
@@ -8,8 +16,12 @@ const CHUNK = 20_000;
 
 /**
  * Writes a batch into PostgreSQL (`url`: a postgres:// connection string; `?host=/socket/dir` works for unix
- * sockets) with the schema of BATCH_DDL. One transaction: users and movies are upserted, the rows with the batch's
- * label are replaced; any error (also one thrown by `source.rows` midway) rolls it back, leaving the previous batch.
+ * sockets) with the schema of batchDdl. One transaction: users and movies are upserted, the rows of the batch's
+ * (label, model name, model version) — or of its label, with `replaceAll` — are deleted and the new rows inserted,
+ * then COMMIT. Readers (any isolation level) see the previous rows until the commit and all new rows after it, never
+ * a part; rows of other versions are not touched. Any error (also one thrown by `source.rows` midway) rolls it
+ * back, leaving the previous batch. Writers take a table lock that readers do not wait for, so two batches never
+ * interleave.
  */
 export async function writeBatchPostgres(url: string, source: BatchSource): Promise<BatchSummary> {
   if (!/^postgres(ql)?:\/\//.test(url))
@@ -18,9 +30,21 @@ export async function writeBatchPostgres(url: string, source: BatchSource): Prom
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    for (const ddl of BATCH_DDL) await client.query(ddl);
+    const ddl = batchDdl('postgres');
+    for (const sql of ddl.slice(0, 2)) await client.query(sql);
+    await migrateBatchTable(
+      ddl,
+      (sql) => client.query(sql),
+      async () => {
+        const cols = (await client.query(VERSION_COLUMN_QUERY)).rows.map((r) => r.column_name as string);
+        return cols.length === 0 ? null : cols.includes('model_version');
+      },
+    );
+    for (const sql of ddl.slice(2)) await client.query(sql);
     await client.query('BEGIN');
     try {
+      // Serialises writers (SHARE ROW EXCLUSIVE conflicts with itself); plain SELECTs are not blocked.
+      await client.query('LOCK TABLE batch_recommendations IN SHARE ROW EXCLUSIVE MODE');
       const total = await writeRows(client, source);
       await client.query('COMMIT');
       return batchSummary(`postgres:${redact(url)}`, source, total, started);
@@ -56,20 +80,23 @@ async function writeRows(client: Client, source: BatchSource): Promise<number> {
       ],
     );
   }
-  await client.query('DELETE FROM batch_recommendations WHERE model = $1', [source.label]);
+  const del = batchDeleteSql(source);
+  await client.query(del.sql, del.params);
   let total = 0;
   for await (const block of source.rows) {
     for (let s = 0; s < block.userIds.length; s += CHUNK) {
       const e = Math.min(block.userIds.length, s + CHUNK);
       await client.query(
-        'INSERT INTO batch_recommendations (user_id, movie_id, rank, score, model, run_id, created_at) ' +
-          'SELECT u, m, r, sc, $5, $6, $7 FROM unnest($1::int[], $2::int[], $3::int[], $4::real[]) AS t(u, m, r, sc)',
+        `INSERT INTO batch_recommendations (${BATCH_COLUMNS.join(', ')}) ` +
+          'SELECT u, m, r, sc, $5, $6::varchar, $7::int, $8::varchar, $9 FROM unnest($1::int[], $2::int[], $3::int[], $4::real[]) AS t(u, m, r, sc)',
         [
           Array.from(block.userIds.subarray(s, e)),
           Array.from(block.movieIds.subarray(s, e)),
           Array.from(block.ranks.subarray(s, e)),
           Array.from(block.scores.subarray(s, e)),
           source.label,
+          source.modelName,
+          source.modelVersion,
           source.runId,
           source.createdAt,
         ],
