@@ -1,4 +1,5 @@
 import type { CompressedRows } from '../data/interactions';
+import { searchSorted } from '../util/search-sorted';
 
 /**
  * A sparse matrix in compressed-row form: row r holds indices/values[indptr[r] .. indptr[r+1]), column
@@ -126,16 +127,7 @@ export function rowSums(m: SparseMatrix): Float64Array {
 
 /** True when column `col` is stored in row `row` (binary search; indices ascending). */
 export function hasEntry(indptr: Int32Array, indices: Int32Array, row: number, col: number): boolean {
-  let lo = indptr[row]!;
-  let hi = indptr[row + 1]! - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = indices[mid]!;
-    if (v === col) return true;
-    if (v < col) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
+  return searchSorted(indices, col, indptr[row]!, indptr[row + 1]!) >= 0;
 }
 
 /**

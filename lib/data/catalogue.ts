@@ -1,4 +1,5 @@
 import { ConfigError, DataError } from '../util/errors';
+import { searchSorted } from '../util/search-sorted';
 import type { Genome } from './genome';
 import type { IdMap } from './id-map';
 import type { Movie } from './movies';
@@ -33,9 +34,20 @@ export interface CatalogueLinks {
   readonly tmdbIds: Int32Array;
 }
 
-/** Names per catalogue row (CSR), e.g. directors or actors from the IMDb join. */
-export interface CatalogueNames {
+/**
+ * The people vocabulary of the IMDb columns: person p is IMDb's `nconsts[p]` (e.g. "nm0005124"), ascending, named
+ * `names[p]` (name.basics' primaryName; the nconst itself when name.basics lacks the person).
+ */
+export interface CataloguePeople {
+  readonly nconsts: readonly string[];
   readonly names: readonly string[];
+}
+
+/**
+ * A person list per catalogue row (CSR, like the genre columns): row r's people are `people.*[indices[k]]` for
+ * k in indptr[r] .. indptr[r+1]), in IMDb's order (for actors: billing order); empty for an unmatched row.
+ */
+export interface CataloguePeopleLists {
   readonly indptr: Int32Array;
   readonly indices: Int32Array;
 }
@@ -56,9 +68,9 @@ export interface CatalogueVectors {
  * `loadCatalogue`, `movieCatalogue`) and handed to models through `fit(train, { catalogue })`; models never
  * read files.
  *
- * Optional parts are null when the release lacks them (or they were not loaded). The fields marked "later"
- * are room for columns a later change adds (IMDb join, text embeddings): absent or null until then, and every
- * consumer must treat them as optional.
+ * Optional parts are null when the release lacks them (or they were not loaded). The IMDb columns and the
+ * fields marked "later" (text embeddings) are absent or null unless attached, and every consumer must treat
+ * them as optional.
  */
 export interface MovieCatalogue {
   readonly size: number;
@@ -79,14 +91,30 @@ export interface MovieCatalogue {
   readonly genome: CatalogueGenome | null;
   /** IMDb / TMDB ids (links.csv), or null. */
   readonly links: CatalogueLinks | null;
-  /** Later: IMDb directors per movie. */
-  readonly directors?: CatalogueNames | null;
-  /** Later: IMDb principal cast per movie. */
-  readonly actors?: CatalogueNames | null;
-  /** Later: runtime in minutes, NaN when unknown. */
+  /*
+   * IMDb columns (lib/data/imdb-catalogue `attachImdb`, from the IMDb join of lib/data/imdb): absent (or null)
+   * when the dataset has no IMDb data — `<data dir>/imdb/` missing, a synthetic dataset, or not attached — and
+   * all set together otherwise. A row IMDb did not match has tconst '', NaN runtime / rating, 0 year / votes
+   * and empty person lists.
+   */
+  /** IMDb title id per row (e.g. "tt0114709"), '' when unmatched. */
+  readonly tconsts?: readonly string[] | null;
+  /** The people the directors / writers / actors lists point into. */
+  readonly people?: CataloguePeople | null;
+  /** IMDb directors per row (title.crew order). */
+  readonly directors?: CataloguePeopleLists | null;
+  /** IMDb writers per row (title.crew order). */
+  readonly writers?: CataloguePeopleLists | null;
+  /** IMDb top-billed actors and actresses per row, in billing order (title.principals `ordering`). */
+  readonly actors?: CataloguePeopleLists | null;
+  /** Runtime in minutes (title.basics runtimeMinutes), NaN when unknown. */
   readonly runtimes?: Float32Array | null;
-  /** Later: IMDb average rating (1–10), NaN when unknown. */
+  /** IMDb release year (title.basics startYear), 0 when unknown. */
+  readonly imdbYears?: Int16Array | null;
+  /** IMDb average rating (1–10), NaN when unknown. */
   readonly imdbRatings?: Float32Array | null;
+  /** IMDb number of votes, 0 when unknown. */
+  readonly imdbVotes?: Int32Array | null;
   /** Later: text embeddings per movie. */
   readonly textEmbeddings?: CatalogueVectors | null;
 }
@@ -230,20 +258,6 @@ function catalogueLinks(
   return { imdbIds, tmdbIds };
 }
 
-/** Index of `value` in an ascending array, or -1. */
-function searchSorted(values: Int32Array, value: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = values[mid]!;
-    if (v === value) return mid;
-    if (v < value) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 /** Genre names of a catalogue row. */
 export function genresOf(catalogue: MovieCatalogue, row: number): string[] {
   const out: string[] = [];
@@ -258,6 +272,20 @@ export function tagsOf(catalogue: MovieCatalogue, row: number): string[] {
   if (!t) return [];
   const out: string[] = [];
   for (let k = t.indptr[row]!; k < t.indptr[row + 1]!; k++) out.push(t.vocabulary[t.indices[k]!]!);
+  return out;
+}
+
+/** Names of row r's people in one IMDb list (e.g. `peopleNamesOf(catalogue, catalogue.actors, r)`); [] without. */
+export function peopleNamesOf(
+  catalogue: MovieCatalogue,
+  lists: CataloguePeopleLists | null | undefined,
+  row: number,
+): string[] {
+  const people = catalogue.people;
+  if (!lists || !people) return [];
+  const out: string[] = [];
+  for (let k = lists.indptr[row]!; k < lists.indptr[row + 1]!; k++)
+    out.push(people.names[lists.indices[k]!]!);
   return out;
 }
 

@@ -16,6 +16,7 @@ export {
 export * from './genome';
 export * from './id-map';
 export * from './imdb';
+export * from './imdb-catalogue';
 export * from './interactions';
 export * from './kcore';
 export * from './links';

@@ -1,3 +1,4 @@
+import { searchSorted } from '../util/search-sorted';
 import type { IdMap } from './id-map';
 
 /** Compressed sparse rows: row r's entries are indices/values[indptr[r] .. indptr[r+1]), columns ascending. */
@@ -184,16 +185,8 @@ export class Interactions {
   /** Rating of (user, item) or NaN when absent; binary search in the CSR row. */
   rating(user: number, item: number): number {
     const { indptr, indices, values } = this.csr();
-    let lo = indptr[user]!;
-    let hi = indptr[user + 1]! - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const v = indices[mid]!;
-      if (v === item) return values[mid]!;
-      if (v < item) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return Number.NaN;
+    const at = searchSorted(indices, item, indptr[user]!, indptr[user + 1]!);
+    return at < 0 ? Number.NaN : values[at]!;
   }
 }
 

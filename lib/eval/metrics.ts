@@ -15,6 +15,7 @@
  */
 import type { MovieCatalogue } from '../data/catalogue';
 import { ReelabError } from '../util/errors';
+import { searchSorted } from '../util/search-sorted';
 
 /** Error for metric inputs that would otherwise yield NaN. */
 export class MetricInputError extends ReelabError {}
@@ -65,16 +66,7 @@ function checkRelevant(name: string, relevant: Int32Array): void {
 
 /** Index of `item` in the ascending array `sorted`, or -1. */
 export function indexOfSorted(sorted: Int32Array, item: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = sorted[mid]!;
-    if (v === item) return mid;
-    if (v < item) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+  return searchSorted(sorted, item);
 }
 
 /** Number of relevant items among the first min(K, |list|) entries of the list. */

@@ -2,6 +2,7 @@ import type { MovieCatalogue } from '../data/catalogue';
 import type { Genome } from '../data/genome';
 import type { Interactions } from '../data/interactions';
 import { ConfigError } from '../util/errors';
+import { searchSorted } from '../util/search-sorted';
 import { type FeatureDb, readNumericColumns, writeFeatureTable } from './duckdb';
 import type { FeatureMatrix, SparseFeatures } from './matrix';
 
@@ -25,7 +26,10 @@ function requireMovies(db: FeatureDb): MovieCatalogue {
 /**
  * Movie features from `ratings` (give it the training part to avoid leaking test ratings): `year` (0 when
  * unknown), `year_known`, `popularity` (number of ratings), `mean_rating` (0 when unrated) and one multi-hot
- * column `genre:<name>` per genre. Plain typed-array loops: at 32M ratings this is well under a second, where
+ * column `genre:<name>` per genre; when the catalogue carries the IMDb columns (lib/data/imdb-catalogue), also
+ * `runtime` (minutes), `runtime_known`, `imdb_rating`, `imdb_rating_known`, `imdb_votes`, `directors` and
+ * `actors` (list lengths), 0 where unknown (a catalogue without them gets exactly the columns above). Plain
+ * typed-array loops: at 32M ratings this is well under a second, where
  * the same group-by in DuckDB took tens of seconds on this machine (bench/results/load.md).
  */
 export function movieFeatureMatrix(
@@ -43,7 +47,16 @@ export function movieFeatureMatrix(
     sum[i]! += ratings.ratings[k]!;
   }
   const genres = movies.genreNames;
-  const columns = ['year', 'year_known', 'popularity', 'mean_rating', ...genres.map((g) => `genre:${g}`)];
+  const imdb = imdbColumns(movies);
+  const imdbAt = 4 + genres.length;
+  const columns = [
+    'year',
+    'year_known',
+    'popularity',
+    'mean_rating',
+    ...genres.map((g) => `genre:${g}`),
+    ...(imdb ? IMDB_FEATURES : []),
+  ];
   const w = columns.length;
   const nRows = rows === 'items' ? movies.rowOfItem.length : movies.size;
   const data = new Float32Array(nRows * w);
@@ -63,8 +76,41 @@ export function movieFeatureMatrix(
     }
     for (let k = movies.genreIndptr[cr]!; k < movies.genreIndptr[cr + 1]!; k++)
       data[o + 4 + movies.genreIndices[k]!] = 1;
+    if (imdb) {
+      const runtime = imdb.runtimes[cr]!;
+      const rating = imdb.imdbRatings[cr]!;
+      const p = o + imdbAt;
+      if (!Number.isNaN(runtime)) {
+        data[p] = runtime;
+        data[p + 1] = 1;
+      }
+      if (!Number.isNaN(rating)) {
+        data[p + 2] = rating;
+        data[p + 3] = 1;
+      }
+      data[p + 4] = imdb.imdbVotes[cr]!;
+      data[p + 5] = imdb.directors.indptr[cr + 1]! - imdb.directors.indptr[cr]!;
+      data[p + 6] = imdb.actors.indptr[cr + 1]! - imdb.actors.indptr[cr]!;
+    }
   }
   return { data, rows: nRows, columns, ids, index };
+}
+
+const IMDB_FEATURES = [
+  'runtime',
+  'runtime_known',
+  'imdb_rating',
+  'imdb_rating_known',
+  'imdb_votes',
+  'directors',
+  'actors',
+];
+
+/** The catalogue's IMDb columns the feature table uses, or null when it has none. */
+function imdbColumns(movies: MovieCatalogue) {
+  const { runtimes, imdbRatings, imdbVotes, directors, actors } = movies;
+  if (!runtimes || !imdbRatings || !imdbVotes || !directors || !actors) return null;
+  return { runtimes, imdbRatings, imdbVotes, directors, actors };
 }
 
 /**
@@ -193,16 +239,7 @@ export async function tagTfidf(db: FeatureDb, options: TagTfidfOptions = {}): Pr
 }
 
 function catalogueRow(movies: MovieCatalogue, movieId: number): number {
-  let lo = 0;
-  let hi = movies.size - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = movies.movieIds[mid]!;
-    if (v === movieId) return mid;
-    if (v < movieId) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+  return searchSorted(movies.movieIds, movieId, 0, movies.size);
 }
 
 export interface GenomeFeatureOptions {

@@ -2,18 +2,15 @@ import { z } from 'zod';
 import { BprStrata, bprEpoch } from '../compute/bpr';
 import { bprKernelModule } from '../compute/bpr-wasm';
 import { WasmArena } from '../compute/ials-wasm';
-import { factorScores, rowDot } from '../compute/linalg';
 import { sharedFloat32, toShared } from '../compute/pool';
 import { fromCompressed } from '../compute/sparse';
-import type { TopK } from '../compute/topk';
 import type { Interactions } from '../data/interactions';
 import { dropBelow } from '../features/weighting';
 import { ConfigError, throwIfAborted } from '../util/errors';
 import { Rng } from '../util/rng';
-import { BaseRecommender, expectFloat32 } from './base';
-import { checkFinite, type LegacyParams, resolveThreads, restoreFactors, withoutLegacyNames } from './ials';
-import { factorNeighbours } from './item-similarity';
-import type { FactorScorer, FitOptions, ModelState } from './recommender';
+import { checkFinite, FactorRowsModel } from './factor-model';
+import { type LegacyParams, resolveThreads, withoutLegacyNames } from './ials';
+import type { FitOptions } from './recommender';
 
 export const bprSchema = z
   .object({
@@ -88,10 +85,12 @@ export type BprParams = z.infer<typeof bprSchema>;
  * bias column and initialisation; parallel and deterministic through DSGD strata (see lib/compute/bpr.ts).
  * Scores are x_u·y_i over k + 1 columns (the user's last column is 1, the item's is its bias).
  */
-export class BprModel extends BaseRecommender<BprParams> {
+export class BprModel extends FactorRowsModel<BprParams> {
+  protected get rowWidth(): number {
+    return this.params.factors + 1;
+  }
+
   readonly name = 'bpr';
-  private userFactors = new Float32Array(0);
-  private itemFactors = new Float32Array(0);
 
   constructor(params: Partial<BprParams> & LegacyParams = {}) {
     super(bprSchema.parse(withoutLegacyNames(params)));
@@ -203,49 +202,9 @@ export class BprModel extends BaseRecommender<BprParams> {
     }
   }
 
-  protected predictOne(user: number, item: number): number {
-    if (!(user >= 0 && user < this.nUsers && item >= 0 && item < this.nItems)) return 0;
-    return rowDot(this.userFactors, user, this.itemFactors, item, this.params.factors + 1);
-  }
-
-  scoreAll(user: number, out: Float32Array): void {
-    this.assertFitted();
-    factorScores(this.userFactors, this.itemFactors, this.params.factors + 1, user, out);
-  }
-
-  batchScorer(): FactorScorer {
-    this.assertFitted();
-    return {
-      kind: 'factors',
-      factors: this.params.factors + 1,
-      userFactors: this.userFactors,
-      itemFactors: this.itemFactors,
-    };
-  }
-
-  /** Cosine neighbours in factor space (bias column included, as implicit does), the item left out. */
-  override similarItems(item: number, count: number): TopK {
-    this.assertFitted();
-    return factorNeighbours(this.itemFactors, this.params.factors + 1, item, count);
-  }
-
   /** Implicit fold-in with the model's own L2 weight (BPR has no confidence scale: alpha 1). */
   protected override implicitFoldInWeights(): { reg: number; alpha: number } {
     return { reg: this.params.reg, alpha: 1 };
-  }
-
-  get factorsView(): { users: Float32Array; items: Float32Array; k: number } {
-    return { users: this.userFactors, items: this.itemFactors, k: this.params.factors + 1 };
-  }
-
-  protected modelState(): ModelState {
-    return { factors: this.params.factors + 1, userFactors: this.userFactors, itemFactors: this.itemFactors };
-  }
-
-  protected restoreModel(state: ModelState): void {
-    restoreFactors(this, state, this.params.factors + 1);
-    this.userFactors = expectFloat32(state, 'userFactors');
-    this.itemFactors = expectFloat32(state, 'itemFactors');
   }
 }
 

@@ -1,18 +1,15 @@
 import { z } from 'zod';
 import { alsLoss, gramOf, solveSide, solveSideWasm, type WasmAls, wasmAls } from '../compute/ials';
 import { cgKernelModule } from '../compute/ials-wasm';
-import { factorScores, rowDot } from '../compute/linalg';
 import { sharedFloat32 } from '../compute/pool';
 import { fromCompressed, type SparseMatrix, transpose } from '../compute/sparse';
-import type { TopK } from '../compute/topk';
 import type { Interactions } from '../data/interactions';
 import { type ConfidenceSpec, confidenceMatrix } from '../features/weighting';
 import { ConfigError, throwIfAborted } from '../util/errors';
 import { Rng } from '../util/rng';
-import { BaseRecommender, expectFloat32, expectNumber } from './base';
+import { checkFinite, FactorRowsModel } from './factor-model';
 import { type FoldedUser, type FoldInOptions, foldInImplicit } from './fold-in';
-import { factorNeighbours } from './item-similarity';
-import type { FactorScorer, FitOptions, ModelState } from './recommender';
+import type { FitOptions } from './recommender';
 
 /** How interactions become confidences (shared by iALS and LMF); see lib/features/weighting.ts. */
 export const confidenceShape = {
@@ -110,10 +107,12 @@ export function userItemConfidence(train: Interactions, spec: ConfidenceSpec): S
  * CG steps per row, Takács et al. 2011) or exact Cholesky solves. Confidences come from
  * `lib/features/weighting.ts`; the factors are initialised uniform in [0, 0.01) like implicit's.
  */
-export class IalsModel extends BaseRecommender<IalsParams> {
+export class IalsModel extends FactorRowsModel<IalsParams> {
+  protected get rowWidth(): number {
+    return this.params.factors;
+  }
+
   readonly name = 'ials';
-  protected userFactors = new Float32Array(0);
-  protected itemFactors = new Float32Array(0);
   /** Training objective after each iteration (when computeLoss or onEpoch asks for it). */
   readonly losses: number[] = [];
 
@@ -191,32 +190,6 @@ export class IalsModel extends BaseRecommender<IalsParams> {
   /** Hook for benchmarks that must start from given factors (e.g. the same start as a peer library). */
   initialise?: (userFactors: Float32Array, itemFactors: Float32Array) => void;
 
-  protected predictOne(user: number, item: number): number {
-    if (!(user >= 0 && user < this.nUsers && item >= 0 && item < this.nItems)) return 0;
-    return rowDot(this.userFactors, user, this.itemFactors, item, this.params.factors);
-  }
-
-  scoreAll(user: number, out: Float32Array): void {
-    this.assertFitted();
-    factorScores(this.userFactors, this.itemFactors, this.params.factors, user, out);
-  }
-
-  batchScorer(): FactorScorer {
-    this.assertFitted();
-    return {
-      kind: 'factors',
-      factors: this.params.factors,
-      userFactors: this.userFactors,
-      itemFactors: this.itemFactors,
-    };
-  }
-
-  /** The `count` items closest to `item` by cosine in factor space, over every item (the item itself left out). */
-  override similarItems(item: number, count: number): TopK {
-    this.assertFitted();
-    return factorNeighbours(this.itemFactors, this.params.factors, item, count);
-  }
-
   /**
    * The new user's row of the ALS user step: confidences from the model's own weighting (values, threshold,
    * confidence, alpha), solved exactly against the fixed item factors with the model's `reg`.
@@ -246,21 +219,6 @@ export class IalsModel extends BaseRecommender<IalsParams> {
     );
     return foldInImplicit(scorer, row.indices, { reg, alpha: spec.alpha, confidences: row.values });
   }
-
-  /** Fitted factors (read-only views): users × k and items × k, row-major. */
-  get factorsView(): { users: Float32Array; items: Float32Array; k: number } {
-    return { users: this.userFactors, items: this.itemFactors, k: this.params.factors };
-  }
-
-  protected modelState(): ModelState {
-    return { factors: this.params.factors, userFactors: this.userFactors, itemFactors: this.itemFactors };
-  }
-
-  protected restoreModel(state: ModelState): void {
-    restoreFactors(this, state, this.params.factors);
-    this.userFactors = expectFloat32(state, 'userFactors');
-    this.itemFactors = expectFloat32(state, 'itemFactors');
-  }
 }
 
 /** Threads for training: FitOptions.threads, default 1. */
@@ -269,37 +227,4 @@ export function resolveThreads(threads: number | undefined): number {
   if (!(Number.isInteger(t) && t >= 1))
     throw new ConfigError('threads', `must be a positive integer, got ${t}`);
   return t;
-}
-
-/** Checks saved factor arrays against the model's shape before they are used. */
-export function restoreFactors(
-  model: BaseRecommender<Record<string, number | string | boolean>>,
-  state: ModelState,
-  k: number,
-  userKey = 'userFactors',
-  itemKey = 'itemFactors',
-): void {
-  const saved = expectNumber(state, 'factors');
-  const u = expectFloat32(state, userKey);
-  const i = expectFloat32(state, itemKey);
-  if (saved !== k || u.length !== model.nUsers * k || i.length !== model.nItems * k) {
-    throw new ConfigError(
-      `saved ${model.name} model`,
-      `factor arrays do not match ${model.nUsers} users × ${model.nItems} items × ${k} factors`,
-    );
-  }
-}
-
-/** Fails loudly (instead of ranking with NaN) when training diverged. */
-export function checkFinite(name: string, ...arrays: Float32Array[]): void {
-  for (const a of arrays) {
-    for (let e = 0; e < a.length; e++) {
-      if (!Number.isFinite(a[e]!)) {
-        throw new ConfigError(
-          name,
-          'training diverged (non-finite factors); lower the learning rate or raise the regularization',
-        );
-      }
-    }
-  }
 }

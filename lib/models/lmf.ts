@@ -1,24 +1,19 @@
 import { z } from 'zod';
-import { factorScores, rowDot } from '../compute/linalg';
 import { sharedFloat32, workerPool } from '../compute/pool';
 import { transpose } from '../compute/sparse';
-import type { TopK } from '../compute/topk';
 import type { Interactions } from '../data/interactions';
 import { throwIfAborted } from '../util/errors';
 import { Rng } from '../util/rng';
-import { BaseRecommender, expectFloat32 } from './base';
+import { checkFinite, FactorRowsModel } from './factor-model';
 import {
-  checkFinite,
   confidenceShape,
   confidenceSpecOf,
   type LegacyParams,
   resolveThreads,
-  restoreFactors,
   userItemConfidence,
   withoutLegacyNames,
 } from './ials';
-import { factorNeighbours } from './item-similarity';
-import type { FactorScorer, FitOptions, ModelState } from './recommender';
+import type { FitOptions } from './recommender';
 
 export const lmfSchema = z
   .object({
@@ -132,10 +127,12 @@ function sigmoid(v: number): number {
  * with n_items read from the factor matrix's second dimension); `maxNegatives = 0` keeps that behaviour, which
  * is also what ranks well here (a cap of n_u·30 drowns the positives: NDCG@10 on ml-100k fell from ~0.13 to 0.04).
  */
-export class LmfModel extends BaseRecommender<LmfParams> {
+export class LmfModel extends FactorRowsModel<LmfParams> {
+  protected get rowWidth(): number {
+    return this.params.factors + 2;
+  }
+
   readonly name = 'lmf';
-  private userFactors = new Float32Array(0);
-  private itemFactors = new Float32Array(0);
 
   constructor(params: Partial<LmfParams> & LegacyParams = {}) {
     super(lmfSchema.parse(withoutLegacyNames(params)));
@@ -202,44 +199,9 @@ export class LmfModel extends BaseRecommender<LmfParams> {
     checkFinite(this.name, x, y);
   }
 
-  protected predictOne(user: number, item: number): number {
-    if (!(user >= 0 && user < this.nUsers && item >= 0 && item < this.nItems)) return 0;
-    return rowDot(this.userFactors, user, this.itemFactors, item, this.params.factors + 2);
-  }
-
-  scoreAll(user: number, out: Float32Array): void {
-    this.assertFitted();
-    factorScores(this.userFactors, this.itemFactors, this.params.factors + 2, user, out);
-  }
-
-  batchScorer(): FactorScorer {
-    this.assertFitted();
-    return {
-      kind: 'factors',
-      factors: this.params.factors + 2,
-      userFactors: this.userFactors,
-      itemFactors: this.itemFactors,
-    };
-  }
-
-  override similarItems(item: number, count: number): TopK {
-    this.assertFitted();
-    return factorNeighbours(this.itemFactors, this.params.factors + 2, item, count);
-  }
-
   /** Implicit fold-in with the model's own L2 weight and confidence scale. */
   protected override implicitFoldInWeights(): { reg: number; alpha: number } {
     return { reg: this.params.reg, alpha: this.params.alpha };
-  }
-
-  protected modelState(): ModelState {
-    return { factors: this.params.factors + 2, userFactors: this.userFactors, itemFactors: this.itemFactors };
-  }
-
-  protected restoreModel(state: ModelState): void {
-    restoreFactors(this, state, this.params.factors + 2);
-    this.userFactors = expectFloat32(state, 'userFactors');
-    this.itemFactors = expectFloat32(state, 'itemFactors');
   }
 }
 

@@ -1,16 +1,13 @@
 import { z } from 'zod';
-import { assembleRows, emptyWeights, scoreOneWithWeights, scoreWithWeights } from '../compute/item-weights';
+import { assembleRows } from '../compute/item-weights';
 import { type SlimStats, slimColumns } from '../compute/slim';
-import { fromCompressed, type SparseMatrix, transpose } from '../compute/sparse';
-import type { TopK } from '../compute/topk';
+import { fromCompressed, transpose } from '../compute/sparse';
 import type { Interactions } from '../data/interactions';
 import { binarize, dropBelow } from '../features/weighting';
-import { BaseRecommender, expectFloat32 } from './base';
 import { alignedValues } from './ease';
 import { resolveThreads } from './ials';
-import { checkItemQuery } from './item-similarity';
-import type { FitOptions, ModelState } from './recommender';
-import { restoreWeights, rowNeighbours } from './rp3beta';
+import { ItemWeightsModel } from './item-weights-model';
+import type { FitOptions } from './recommender';
 
 export const slimSchema = z
   .object({
@@ -67,12 +64,9 @@ export type SlimParams = {
  * over worker threads (each column's solve is independent: the same W on any thread count); the topK largest
  * weights per column are kept. score(u, ·) = x_u · W.
  */
-export class SlimModel extends BaseRecommender<SlimParams> {
+export class SlimModel extends ItemWeightsModel<SlimParams> {
   readonly name = 'slim';
   /** W by rows: row i lists (j, w_ij) — the items i predicts. */
-  private w: SparseMatrix = emptyWeights();
-  private xValues = new Float32Array(0);
-  private acc = new Float64Array(0);
   /** What the last fit's solves took. */
   fitStats: SlimStats | null = null;
 
@@ -85,7 +79,6 @@ export class SlimModel extends BaseRecommender<SlimParams> {
     const p = this.params;
     const full = fromCompressed(train.csr(), train.nUsers, train.nItems);
     const x = p.values === 'binary' ? binarize(full, p.threshold) : dropBelow(full, p.threshold);
-    this.xValues = alignedValues(full, x);
     const { columns, stats } = await slimColumns(x, transpose(x), {
       alpha: p.alpha,
       l1Ratio: p.l1Ratio,
@@ -96,57 +89,13 @@ export class SlimModel extends BaseRecommender<SlimParams> {
     });
     // Rows of `byColumn` are W's columns; scoring wants W's rows.
     const byColumn = assembleRows(train.nItems, columns);
-    this.w = transpose(byColumn);
+    this.setWeights(transpose(byColumn), alignedValues(full, x), train.nItems);
     this.fitStats = stats;
-    this.acc = new Float64Array(train.nItems);
     options.onEpoch?.({
       epoch: 1,
       epochs: 1,
       seconds: (performance.now() - started) / 1000,
       metrics: { sweeps: stats.sweeps, unconverged: stats.unconverged },
     });
-  }
-
-  /** W (row i: the weights w_ij of the items j that item i predicts, columns ascending). */
-  get weights(): SparseMatrix {
-    return this.w;
-  }
-
-  protected predictOne(user: number, item: number): number {
-    if (!(user >= 0 && user < this.nUsers && item >= 0 && item < this.nItems)) return 0;
-    return scoreOneWithWeights(this.w, this.seenItems(user), this.userValues(user), item);
-  }
-
-  scoreAll(user: number, out: Float32Array): void {
-    this.assertFitted();
-    if (this.acc.length !== this.nItems) this.acc = new Float64Array(this.nItems);
-    scoreWithWeights(this.w, this.seenItems(user), this.userValues(user), this.acc, out);
-  }
-
-  private userValues(user: number): Float32Array {
-    const { indptr } = this.seenMatrix();
-    return this.xValues.subarray(indptr[user]!, indptr[user + 1]!);
-  }
-
-  /** The items `item` predicts most strongly (its row of W), best first. */
-  override similarItems(item: number, count: number): TopK {
-    this.assertFitted();
-    checkItemQuery(item, count, this.nItems);
-    return rowNeighbours(this.w, item, count);
-  }
-
-  protected modelState(): ModelState {
-    return {
-      'w.indptr': this.w.indptr,
-      'w.indices': this.w.indices,
-      'w.values': this.w.values,
-      xValues: this.xValues,
-    };
-  }
-
-  protected restoreModel(state: ModelState): void {
-    this.w = restoreWeights(state, this.nItems, 'slim');
-    this.xValues = expectFloat32(state, 'xValues');
-    this.acc = new Float64Array(this.nItems);
   }
 }

@@ -19,7 +19,20 @@ import { BaseRecommender, expectFloat32, expectNumber, type Params } from './bas
 import { ratingRange } from './baseline';
 import type { FactorScorer, FitOptions, ModelState } from './recommender';
 
-const rate = (what: string) => z.number().min(0).optional().describe(what);
+/** An optional per-term learning rate or regularisation (Surprise's lr_bu … reg_qi), overriding the *All one. */
+export const rate = (what: string) => z.number().min(0).optional().describe(what);
+
+/** The per-term rates SVD and SVD++ share (SVD++ adds the y_j terms). */
+export const PER_TERM_RATES = {
+  lrBu: rate('learning rate of user biases (overrides lrAll)'),
+  lrBi: rate('learning rate of item biases (overrides lrAll)'),
+  lrPu: rate('learning rate of user factors (overrides lrAll)'),
+  lrQi: rate('learning rate of item factors (overrides lrAll)'),
+  regBu: rate('regularisation of user biases (overrides regAll)'),
+  regBi: rate('regularisation of item biases (overrides regAll)'),
+  regPu: rate('regularisation of user factors (overrides regAll)'),
+  regQi: rate('regularisation of item factors (overrides regAll)'),
+};
 
 export const svdSchema = z
   .object({
@@ -27,14 +40,7 @@ export const svdSchema = z
     epochs: z.number().int().min(1).max(10000).default(20).describe('SGD passes (n_epochs)'),
     lrAll: z.number().min(0).default(0.005).describe('learning rate of every term (lr_all)'),
     regAll: z.number().min(0).default(0.02).describe('regularisation of every term (reg_all)'),
-    lrBu: rate('learning rate of user biases (overrides lrAll)'),
-    lrBi: rate('learning rate of item biases (overrides lrAll)'),
-    lrPu: rate('learning rate of user factors (overrides lrAll)'),
-    lrQi: rate('learning rate of item factors (overrides lrAll)'),
-    regBu: rate('regularisation of user biases (overrides regAll)'),
-    regBi: rate('regularisation of item biases (overrides regAll)'),
-    regPu: rate('regularisation of user factors (overrides regAll)'),
-    regQi: rate('regularisation of item factors (overrides regAll)'),
+    ...PER_TERM_RATES,
     initMean: z.number().default(0).describe('mean of the normal factor initialisation'),
     initStd: z.number().min(0).default(0.1).describe('standard deviation of the factor initialisation'),
     biased: z.boolean().default(true).describe('use μ + b_u + b_i (false: plain PMF, r̂ = p_u·q_i)'),

@@ -6,9 +6,7 @@ import { Rng } from '../util/rng';
 import { expectFloat32 } from './base';
 import { ratingRange } from './baseline';
 import type { FitOptions, ModelState } from './recommender';
-import { FactorRatingModel, zeroUnknown } from './svd';
-
-const rate = (what: string) => z.number().min(0).optional().describe(what);
+import { FactorRatingModel, PER_TERM_RATES, rate, zeroUnknown } from './svd';
 
 export const svdppSchema = z
   .object({
@@ -16,16 +14,9 @@ export const svdppSchema = z
     epochs: z.number().int().min(1).max(10000).default(20).describe('SGD passes (n_epochs)'),
     lrAll: z.number().min(0).default(0.007).describe('learning rate of every term (lr_all)'),
     regAll: z.number().min(0).default(0.02).describe('regularisation of every term (reg_all)'),
-    lrBu: rate('learning rate of user biases'),
-    lrBi: rate('learning rate of item biases'),
-    lrPu: rate('learning rate of user factors'),
-    lrQi: rate('learning rate of item factors'),
-    lrYj: rate('learning rate of implicit item factors y_j'),
-    regBu: rate('regularisation of user biases'),
-    regBi: rate('regularisation of item biases'),
-    regPu: rate('regularisation of user factors'),
-    regQi: rate('regularisation of item factors'),
-    regYj: rate('regularisation of implicit item factors y_j'),
+    ...PER_TERM_RATES,
+    lrYj: rate('learning rate of implicit item factors y_j (overrides lrAll)'),
+    regYj: rate('regularisation of implicit item factors y_j (overrides regAll)'),
     initMean: z.number().default(0).describe('mean of the normal factor initialisation'),
     initStd: z.number().min(0).default(0.1).describe('standard deviation of the factor initialisation'),
     seed: z.number().int().default(42).describe('seed of the initialisation and the visiting order'),

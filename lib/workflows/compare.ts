@@ -4,13 +4,12 @@ import { mlflowMetricKey, parseMetrics } from '../eval/names';
 import { DEFAULT_RELEVANCE, evaluateModel, type ProtocolResult } from '../eval/protocols';
 import type { EnsembleModel, EnsembleReport, MemberSpec } from '../models/ensemble';
 import { modelEntry } from '../models/registry';
-import type { MlflowClient } from '../tracking/mlflow-client';
-import { type RunContext, type RunSource, startRun } from '../tracking/run';
+import { type RunContext, startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
 import { type MeanInterval, meanConfidenceInterval } from '../viz/aggregate';
 import { barFigure, type CurveSeries, type LeaderboardEntry, type PlotlyFigure } from '../viz/figures';
 import { type EvaluateResult, evaluate } from './evaluate';
-import { loadRunData } from './run-data';
+import { loadRunData, type RunSettings } from './run-data';
 
 /** One contender: a registry model, its params and the label it shows under (default: the model name). */
 export interface ContenderSpec {
@@ -20,7 +19,8 @@ export interface ContenderSpec {
 }
 
 /** Settings every contender is evaluated under. */
-export interface CompareSettings {
+/** Shared by model comparison and the ensemble comparison (each model is logged as its own MLflow run). */
+export interface CompareSettings extends RunSettings {
   dataset: string;
   split: string;
   /**
@@ -29,14 +29,6 @@ export interface CompareSettings {
    */
   metrics?: string[];
   relevance?: number | null;
-  seed?: number;
-  dataDir?: string;
-  threads?: number;
-  /** Log every model as an MLflow run (null or omitted: no tracking). */
-  tracking?: MlflowClient | null;
-  experiment?: string;
-  source?: RunSource;
-  sourceName?: string;
 }
 
 export interface CompareRequest extends CompareSettings {

@@ -6,12 +6,11 @@ import { DEFAULT_RELEVANCE, type ProtocolResult, parseProtocol, protocolLabel } 
 import type { EpochReport } from '../models/recommender';
 import { createModel, modelEntry } from '../models/registry';
 import { datasetInputsFor } from '../tracking/dataset-input';
-import type { MlflowClient } from '../tracking/mlflow-client';
-import { type RunSource, startRun } from '../tracking/run';
+import { startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
-import { loadRunData } from './run-data';
+import { loadRunData, type RunSettings } from './run-data';
 
-export interface EvaluateRequest {
+export interface EvaluateRequest extends RunSettings {
   dataset: string;
   split: string;
   model: string;
@@ -25,14 +24,6 @@ export interface EvaluateRequest {
   protocols?: string[];
   /** Held-out rating ≥ relevance is relevant (default 4); null: every held-out interaction is relevant. */
   relevance?: number | null;
-  seed?: number;
-  dataDir?: string;
-  threads?: number;
-  /** Log to this MLflow server (null or omitted: no tracking). */
-  tracking?: MlflowClient | null;
-  experiment?: string;
-  source?: RunSource;
-  sourceName?: string;
   onEpoch?: (report: EpochReport, record: EpochRecord) => void;
 }
 
@@ -63,19 +54,8 @@ export interface EvaluateResult {
   leakage: FutureLeakage | null;
 }
 
-export interface EvaluationSummary {
-  protocol: string;
-  relevance: number | null;
-  users: number;
-  usersWithoutRelevant: number;
-  cases: number;
-  listLength?: number;
-  negatives?: number;
-  seed?: number;
-  scoring: string;
-  seconds: number;
-  metrics: Record<string, number>;
-}
+/** One protocol's result without its per-user values (what the CLI prints). */
+export type EvaluationSummary = Omit<ProtocolResult, 'perUser'>;
 
 function summarise(r: ProtocolResult): EvaluationSummary {
   const { perUser: _perUser, ...rest } = r;

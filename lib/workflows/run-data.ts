@@ -4,6 +4,21 @@ import { loadRatings } from '../data/load';
 import { SideInformation } from '../data/side-information';
 import { makeSplit, type Split } from '../data/split';
 import { deriveRunSeeds, type RunSeeds } from '../models/seeds';
+import type { MlflowClient } from '../tracking/mlflow-client';
+import type { RunSource } from '../tracking/run';
+
+/** The settings every single-run workflow (evaluate, train, a comparison) takes besides its own. */
+export interface RunSettings {
+  /** The run's one seed (split, validation part, model, evaluation; default 42). */
+  seed?: number;
+  dataDir?: string;
+  threads?: number;
+  /** Log to this MLflow server (null or omitted: no tracking). */
+  tracking?: MlflowClient | null;
+  experiment?: string;
+  source?: RunSource;
+  sourceName?: string;
+}
 
 /** What a single run (evaluate, train, a comparison) works on, loaded once from its dataset, split and seed. */
 export interface RunData {

@@ -8,14 +8,13 @@ import { MODEL_ARTIFACT_PATH, type ServingMeta, saveServingModel } from '../serv
 import { itemCounts, modelView } from '../serving/model-view';
 import { MovieTable } from '../serving/movies';
 import { datasetInputs } from '../tracking/dataset-input';
-import type { MlflowClient } from '../tracking/mlflow-client';
 import { logModelFolder } from '../tracking/mlmodel';
 import { checkRegistration, type Registered, registerRunModel } from '../tracking/registry';
-import { type RunSource, startRun } from '../tracking/run';
+import { startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
-import { loadRunData } from './run-data';
+import { loadRunData, type RunSettings } from './run-data';
 
-export interface TrainRequest {
+export interface TrainRequest extends RunSettings {
   dataset: string;
   /** Fit on this split's training part and report test metrics; omitted or null: fit on every rating. */
   split?: string | null;
@@ -26,13 +25,6 @@ export interface TrainRequest {
   overwrite?: boolean;
   /** Test metrics with a split (default: rmse, mae for rating models; ndcg@10, precision@10, recall@10 else). */
   metrics?: string[];
-  seed?: number;
-  dataDir?: string;
-  threads?: number;
-  tracking?: MlflowClient | null;
-  experiment?: string;
-  source?: RunSource;
-  sourceName?: string;
   onEpoch?: (report: EpochReport) => void;
   /** Register the logged model as a new version of this MLflow registered model (needs tracking). */
   register?: string;

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MovieCatalogue, peopleNamesOf, rowOfMovie } from '../../lib/data/catalogue';
 import { fetchImdb } from '../../lib/data/fetch';
 import { IMDB_DUMPS, type ImdbDump, type ImdbJoin, loadImdb, peopleOf } from '../../lib/data/imdb';
+import { attachImdb, withImdbJoin } from '../../lib/data/imdb-catalogue';
 import {
   matchTitles,
   moveArticleToFront,
@@ -16,7 +18,10 @@ import {
   type TitleCandidate,
   tconstOf,
 } from '../../lib/data/imdb-titles';
-import { DataError } from '../../lib/util/errors';
+import { loadCatalogue, loadDataset } from '../../lib/data/load';
+import { SideInformation } from '../../lib/data/side-information';
+import { movieFeatureMatrix } from '../../lib/features/movies';
+import { ConfigError, DataError } from '../../lib/util/errors';
 import { HAS_ML_LATEST_SMALL, HAS_ML100K, realDataDir } from '../helpers/data';
 
 /*
@@ -322,6 +327,191 @@ describe.runIf(HAS_ML100K)('IMDb join on real ml-100k (title + year, no links)',
     expect(j.runtimes[rowOf(j, 273)]).toBe(170);
     // A tvSeries never matches by title, whatever its name and year.
     expect(j.titleTypes.filter((t) => t === 'tvSeries')).toEqual([]);
+  });
+});
+
+describe.runIf(HAS_ML_LATEST_SMALL && HAS_ML100K)('IMDb columns attached to the movie catalogue', () => {
+  let dataDir: string;
+  let plainSmall: MovieCatalogue;
+  let small: MovieCatalogue;
+  let k100: MovieCatalogue;
+  beforeAll(async () => {
+    dataDir = tempDataDir();
+    plainSmall = loadDataset('ml-latest-small', { dataDir }).movies;
+    small = await attachImdb(plainSmall, 'ml-latest-small', { dataDir, progress: 'none' });
+    k100 = await attachImdb(loadDataset('ml-100k', { dataDir }).movies, 'ml-100k', {
+      dataDir,
+      progress: 'none',
+    });
+  }, 60_000);
+
+  it('ml-latest-small: Toy Story has runtime 81, John Lasseter, its cast in billing order', () => {
+    const r = rowOfMovie(small, 1);
+    expect(small.tconsts![r]).toBe('tt0114709');
+    expect(small.runtimes![r]).toBe(81);
+    expect(small.imdbYears![r]).toBe(1995);
+    expect(small.imdbRatings![r]).toBeCloseTo(8.3, 5);
+    expect(small.imdbVotes![r]).toBe(1_100_000);
+    expect(peopleNamesOf(small, small.directors, r)).toEqual(['John Lasseter']);
+    expect(peopleNamesOf(small, small.writers, r)).toEqual([
+      'John Lasseter',
+      'Pete Docter',
+      'Andrew Stanton',
+    ]);
+    expect(peopleNamesOf(small, small.actors, r)).toEqual(['Tom Hanks', 'Tim Allen']);
+    const lasseter = small.directors!.indices[small.directors!.indptr[r]!]!;
+    expect(small.people!.nconsts[lasseter]).toBe('nm0005124');
+  });
+
+  it('ml-100k: "Usual Suspects, The (1995)" has Bryan Singer, then Kevin Spacey first in the cast', () => {
+    const r = rowOfMovie(k100, 12);
+    expect(k100.titles[r]).toBe('Usual Suspects, The (1995)');
+    expect(k100.tconsts![r]).toBe('tt0114814');
+    expect(peopleNamesOf(k100, k100.directors, r)).toEqual(['Bryan Singer']);
+    expect(peopleNamesOf(k100, k100.actors, r)).toEqual(['Kevin Spacey', 'Gabriel Byrne']);
+    expect(k100.runtimes![r]).toBe(106);
+  });
+
+  it('columns are typed, one entry per row; unmatched rows have NaN runtime and empty lists', () => {
+    for (const c of [small, k100]) {
+      expect(c.runtimes).toBeInstanceOf(Float32Array);
+      expect(c.imdbRatings).toBeInstanceOf(Float32Array);
+      expect(c.imdbVotes).toBeInstanceOf(Int32Array);
+      expect(c.imdbYears).toBeInstanceOf(Int16Array);
+      for (const lists of [c.directors!, c.writers!, c.actors!]) {
+        expect(lists.indptr).toBeInstanceOf(Int32Array);
+        expect(lists.indptr).toHaveLength(c.size + 1);
+      }
+      expect(c.tconsts).toHaveLength(c.size);
+      expect(c.tconsts!.filter((t) => t)).toHaveLength(10);
+    }
+    for (const [c, id] of [
+      [small, 3],
+      [k100, 2],
+    ] as const) {
+      const r = rowOfMovie(c, id);
+      expect(c.tconsts![r]).toBe('');
+      expect(Number.isNaN(c.runtimes![r]!)).toBe(true);
+      expect(Number.isNaN(c.imdbRatings![r]!)).toBe(true);
+      expect(c.imdbVotes![r]).toBe(0);
+      expect(peopleNamesOf(c, c.directors, r)).toEqual([]);
+      expect(peopleNamesOf(c, c.writers, r)).toEqual([]);
+      expect(peopleNamesOf(c, c.actors, r)).toEqual([]);
+    }
+    // Matched, but \N runtime and no ratings row.
+    const antonia = rowOfMovie(small, 82);
+    expect(small.tconsts![antonia]).toBe('tt9900002');
+    expect(Number.isNaN(small.runtimes![antonia]!)).toBe(true);
+  });
+
+  it('leaves the rest of the catalogue (and the input) as loaded, and structured-clones', () => {
+    const again = loadDataset('ml-latest-small', { dataDir }).movies;
+    expect(plainSmall).toEqual(again);
+    expect(plainSmall.runtimes).toBeUndefined();
+    const {
+      tconsts,
+      people,
+      directors,
+      writers,
+      actors,
+      runtimes,
+      imdbYears,
+      imdbRatings,
+      imdbVotes,
+      ...rest
+    } = small;
+    expect(rest).toEqual(again);
+    const clone = structuredClone(small);
+    expect(peopleNamesOf(clone, clone.actors, rowOfMovie(clone, 1))).toEqual(['Tom Hanks', 'Tim Allen']);
+  });
+
+  it('matches rows by movieId and refuses a join of another movies file', async () => {
+    const join100k = await loadImdb('ml-100k', { dataDir, progress: 'none' });
+    expect(join100k.cache.hit).toBe(true);
+    expect(() => withImdbJoin(plainSmall, join100k)).toThrow(ConfigError);
+    expect(() => withImdbJoin(plainSmall, join100k)).toThrow(
+      /IMDb join of ml-100k \(1682 movies\) does not match this catalogue \(9742 movies\): \d+ catalogue movies are not in it \(movieId /,
+    );
+    // A catalogue of only some of the movies (rows shifted against the join's) still lines up by movieId.
+    const ml100k = loadDataset('ml-100k', { dataDir });
+    const joinRows = join100k.movieIds.indexOf(12);
+    const part = loadCatalogue('ml-100k', ml100k.ratings.itemIds, { dataDir });
+    const sub = withImdbJoin(
+      { ...part, size: 2, movieIds: Int32Array.of(2, 12), titles: ['GoldenEye (1995)', part.titles[11]!] },
+      join100k,
+    );
+    expect(joinRows).toBe(11);
+    expect(sub.tconsts).toEqual(['', 'tt0114814']);
+    expect(peopleNamesOf(sub, sub.actors, 1)).toEqual(['Kevin Spacey', 'Gabriel Byrne']);
+    expect(Array.from(sub.actors!.indptr)).toEqual([0, 0, 2]);
+  });
+
+  it('the movie feature table gains runtime, IMDb rating, votes and people counts', () => {
+    const ratings = loadDataset('ml-latest-small', { dataDir }).ratings;
+    const plain = movieFeatureMatrix(ratings, plainSmall);
+    const withImdb = movieFeatureMatrix(ratings, small);
+    expect(withImdb.columns).toEqual([
+      ...plain.columns,
+      'runtime',
+      'runtime_known',
+      'imdb_rating',
+      'imdb_rating_known',
+      'imdb_votes',
+      'directors',
+      'actors',
+    ]);
+    const w = withImdb.columns.length;
+    const r = small.itemIndex[rowOfMovie(small, 1)]!;
+    const row = Array.from(withImdb.data.subarray(r * w, (r + 1) * w));
+    expect(row.slice(0, plain.columns.length)).toEqual(
+      Array.from(plain.data.subarray(r * plain.columns.length, (r + 1) * plain.columns.length)),
+    );
+    expect(row.slice(plain.columns.length).map((v) => Math.round(v * 10) / 10)).toEqual([
+      81, 1, 8.3, 1, 1_100_000, 1, 2,
+    ]);
+    const unmatched = small.itemIndex[rowOfMovie(small, 3)]!;
+    expect(Array.from(withImdb.data.subarray((unmatched + 1) * w - 7, (unmatched + 1) * w))).toEqual([
+      0, 0, 0, 0, 0, 0, 0,
+    ]);
+  });
+
+  it('SideInformation({ imdb: true }) carries the columns after prepare(), and asks for it before', async () => {
+    const ds = loadDataset('ml-100k', { dataDir });
+    const side = new SideInformation('ml-100k', ds.ratings, { dataDir, imdb: true });
+    expect(() => side.catalogue()).toThrow(/call `await side\.prepare\(\)` before catalogue\(\)/);
+    await side.prepare();
+    const c = side.fitInputs(new Set(['catalogue'])).catalogue!;
+    expect(peopleNamesOf(c, c.directors, rowOfMovie(c, 12))).toEqual(['Bryan Singer']);
+    // Without the option nothing changes, IMDb folder or not.
+    const plain = new SideInformation('ml-100k', ds.ratings, { dataDir });
+    await plain.prepare();
+    expect(plain.catalogue()).toEqual(ds.movies);
+  });
+});
+
+describe('a catalogue without IMDb data is unchanged', () => {
+  it.runIf(HAS_ML100K)(
+    'no <data dir>/imdb/: attachImdb and SideInformation({ imdb: true }) give the plain catalogue',
+    async () => {
+      const dataDir = realDataDir();
+      expect(existsSync(join(dataDir, 'imdb'))).toBe(false);
+      const ds = loadDataset('ml-100k', { dataDir });
+      const attached = await attachImdb(ds.movies, 'ml-100k', { dataDir });
+      expect(attached).toBe(ds.movies);
+      expect(attached).toEqual(loadDataset('ml-100k', { dataDir }).movies);
+      expect(attached.directors).toBeUndefined();
+      const side = new SideInformation('ml-100k', ds.ratings, { dataDir, imdb: true });
+      await side.prepare();
+      expect(side.catalogue()).toEqual(ds.movies);
+    },
+  );
+
+  it('a synthetic dataset has no IMDb data', async () => {
+    const ds = loadDataset('synthetic:2000', { seed: 3 });
+    const dataDir = tempDataDir();
+    expect(await attachImdb(ds.movies, 'synthetic:2000', { dataDir })).toEqual(
+      loadDataset('synthetic:2000', { seed: 3 }).movies,
+    );
   });
 });
 
