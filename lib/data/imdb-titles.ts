@@ -115,7 +115,7 @@ const TYPE_RANK: Record<string, number> = { movie: 0, tvMovie: 1, video: 2 };
 /**
  * Matches movies by normalised title and year. A candidate shares one of the movie's keys (primaryTitle or
  * originalTitle) and is a movie, tvMovie or video; the exact year wins, a year off by one is the fallback. Several
- * at the chosen tier are resolved by seed 002's rule adapted to MovieLens (the year equal to MovieLens', then the
+ * at the chosen tier are resolved by the most-recent-of-same-titled rule, adapted to MovieLens (the year equal to MovieLens', then the
  * most votes; then movie before tvMovie before video, then the lowest tconst) and reported as 'ambiguous'.
  */
 export function matchTitles(

@@ -6,7 +6,7 @@
 //
 // 1. **rating models** (predict the star rating: RMSE, MAE), with their learning curves;
 // 2. **ranking models** (order the catalogue for each user: NDCG@10, precision@10, recall@10 over all items);
-// 3. the **ensemble controller** (seed 000): members fitted concurrently in worker threads, blended with weights
+// 3. the **ensemble controller**: members fitted concurrently in worker threads, blended with weights
 //    learned on a validation slice carved out of the training ratings, reported against each member;
 // 4. **leaderboards** with 95 % confidence intervals over users.
 //
@@ -190,8 +190,8 @@ for (const genre of ['Horror', 'Comedy']) {
   );
 }
 // %% markdown
-// A **new movie** that no one has rated yet gets a predicted rating from its content alone (seed 003's
-// "predict for a new movie"): the hybrid network's content tower reads its genres, title words and year, while
+// A **new movie** that no one has rated yet gets a predicted rating from its content alone (the
+// "predict for a new movie" use case): the hybrid network's content tower reads its genres, title words and year, while
 // its collaborative embedding is that of an unseen movie.
 // %% code
 const hybrid = new rl.models.HybridNnModel({ epochs: 6, seed: seed });
