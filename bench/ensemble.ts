@@ -32,7 +32,7 @@ const option = (name: string, fallback: string) => {
 
 const RATING_MEMBERS: MemberSpec[] = [
   { model: 'baseline' },
-  { model: 'svd', params: { factors: 50, epochs: 30, lrAll: 0.007, regAll: 0.05 } },
+  { model: 'svd', params: { factors: 50, epochs: 30, learningRate: 0.007, reg: 0.05 } },
   { model: 'svdpp', params: { factors: 20, epochs: 20 } },
   { model: 'knn-item', params: { variant: 'baseline', similarity: 'pearson-baseline' } },
   { model: 'als-genre' },

@@ -3,8 +3,8 @@
  *
  *   factors: [20, 50, 100]                 a list (grid: every value; random: a uniform choice)
  *   solver: {choice: [cg, cholesky]}       the same, spelled out
- *   lrAll: {uniform: [0.002, 0.02]}        a real range (random: uniform draw; grid needs `steps`)
- *   regAll: {logUniform: [0.001, 1]}       a positive range drawn uniformly in log space (grid: geometric steps)
+ *   learningRate: {uniform: [0.002, 0.02]}        a real range (random: uniform draw; grid needs `steps`)
+ *   reg: {logUniform: [0.001, 1]}       a positive range drawn uniformly in log space (grid: geometric steps)
  *   factors: {int: [16, 128], step: 16}    integers low, low+step, …, ≤ high (both ends inclusive)
  *
  * Real values drawn or stepped are rounded to 6 significant digits (readable params, stable hashes).

@@ -49,7 +49,7 @@ export const bprSchema = z
       .describe(
         'redraws of a seen negative before the sample is skipped (0 = skip at once, as implicit does)',
       ),
-    negatives: z
+    sampler: z
       .enum(['popularity', 'uniform'])
       .default('popularity')
       .describe(
@@ -115,7 +115,7 @@ export class BprModel extends FactorRowsModel<BprParams> {
     let arena: WasmArena | null = null;
     if (module) {
       const size = WasmArena.size;
-      const negatives = p.negatives === 'popularity' ? nnz : nItems;
+      const negatives = p.sampler === 'popularity' ? nnz : nItems;
       arena = new WasmArena(
         size(nUsers + 1) +
           3 * size(nnz) +
@@ -157,7 +157,7 @@ export class BprModel extends FactorRowsModel<BprParams> {
     this.userFactors = x;
     this.itemFactors = y;
     const strata = new BprStrata(
-      { nUsers, nItems, indptr, indices, blocks: p.blocks, sampling: p.negatives },
+      { nUsers, nItems, indptr, indices, blocks: p.blocks, sampling: p.sampler },
       arena ? (length) => arena!.int32(length) : undefined,
     );
     const wasm = arena && module ? { module, memory: arena.memory, out: arena.int32(2 * p.blocks) } : null;

@@ -65,7 +65,7 @@ export class HybridNnModel extends NeuralRecommender<HybridNnParams> {
         p.content && (p.genres || p.textDims > 0 || p.numeric)
           ? { genres: p.genres, textDims: p.textDims, tags: p.tags, numeric: p.numeric, dims: p.contentDims }
           : null,
-      embeddingStd: p.embeddingStd,
+      embeddingStd: p.initStd,
       backend: p.backend,
       train: {
         mode: p.mode,
@@ -78,7 +78,7 @@ export class HybridNnModel extends NeuralRecommender<HybridNnParams> {
         patience: p.patience,
         holdout: p.holdout,
         negatives: p.negatives,
-        positiveThreshold: p.positiveThreshold,
+        positiveThreshold: p.threshold,
         seed: p.seed,
       },
     };

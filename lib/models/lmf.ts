@@ -33,7 +33,7 @@ export const lmfSchema = z
       .max(10000)
       .default(30)
       .describe('passes, users then items (implicit: iterations)'),
-    negProp: z.number().int().min(0).max(1000).default(30).describe('negatives sampled per positive'),
+    negatives: z.number().int().min(0).max(1000).default(30).describe('negatives sampled per positive'),
     maxNegatives: z
       .number()
       .int()
@@ -171,7 +171,7 @@ export class LmfModel extends FactorRowsModel<LmfParams> {
         maxNegatives: cap,
         learningRate: p.learningRate,
         regularization: p.reg,
-        negProp: p.negProp,
+        negProp: p.negatives,
         seed: p.seed,
       };
       await runChunks(threads, {

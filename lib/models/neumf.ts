@@ -37,7 +37,7 @@ export class NeumfModel extends NeuralRecommender<NeumfParams> {
       hidden: p.variant === 'gmf' ? [] : parseLayers('hidden', p.hidden),
       biases: p.biases ?? p.mode === 'rating',
       content: null,
-      embeddingStd: p.embeddingStd,
+      embeddingStd: p.initStd,
       backend: p.backend,
       train: {
         mode: p.mode,
@@ -50,7 +50,7 @@ export class NeumfModel extends NeuralRecommender<NeumfParams> {
         patience: p.patience,
         holdout: p.holdout,
         negatives: p.negatives,
-        positiveThreshold: p.positiveThreshold,
+        positiveThreshold: p.threshold,
         seed: p.seed,
       },
     };

@@ -127,6 +127,8 @@ export const PARAM_SPELLINGS: ReadonlyArray<{
   { spellings: ['seed', 'random_state', 'randomState', 'random_seed'] },
   { spellings: ['threshold', 'positiveThreshold'] },
   { spellings: ['negatives', 'negProp', 'neg_prop', 'num_negatives'], except: ['bpr'] },
+  // BPR's negative sampler was called `negatives` before `negatives` meant a count everywhere.
+  { spellings: ['sampler', 'negatives'], only: ['bpr'] },
   { spellings: ['k', 'K'] },
   { spellings: ['minK', 'min_k'] },
   { spellings: ['minSupport', 'min_support'] },

@@ -24,22 +24,22 @@ export const rate = (what: string) => z.number().min(0).optional().describe(what
 
 /** The per-term rates SVD and SVD++ share (SVD++ adds the y_j terms). */
 export const PER_TERM_RATES = {
-  lrBu: rate('learning rate of user biases (overrides lrAll)'),
-  lrBi: rate('learning rate of item biases (overrides lrAll)'),
-  lrPu: rate('learning rate of user factors (overrides lrAll)'),
-  lrQi: rate('learning rate of item factors (overrides lrAll)'),
-  regBu: rate('regularisation of user biases (overrides regAll)'),
-  regBi: rate('regularisation of item biases (overrides regAll)'),
-  regPu: rate('regularisation of user factors (overrides regAll)'),
-  regQi: rate('regularisation of item factors (overrides regAll)'),
+  lrBu: rate('learning rate of user biases (overrides learningRate)'),
+  lrBi: rate('learning rate of item biases (overrides learningRate)'),
+  lrPu: rate('learning rate of user factors (overrides learningRate)'),
+  lrQi: rate('learning rate of item factors (overrides learningRate)'),
+  regBu: rate('regularisation of user biases (overrides reg)'),
+  regBi: rate('regularisation of item biases (overrides reg)'),
+  regPu: rate('regularisation of user factors (overrides reg)'),
+  regQi: rate('regularisation of item factors (overrides reg)'),
 };
 
 export const svdSchema = z
   .object({
     factors: z.number().int().min(1).max(2048).default(100).describe('latent factors (n_factors)'),
     epochs: z.number().int().min(1).max(10000).default(20).describe('SGD passes (n_epochs)'),
-    lrAll: z.number().min(0).default(0.005).describe('learning rate of every term (lr_all)'),
-    regAll: z.number().min(0).default(0.02).describe('regularisation of every term (reg_all)'),
+    learningRate: z.number().min(0).default(0.005).describe('learning rate of every term (lr_all)'),
+    reg: z.number().min(0).default(0.02).describe('regularisation of every term (reg_all)'),
     ...PER_TERM_RATES,
     initMean: z.number().default(0).describe('mean of the normal factor initialisation'),
     initStd: z.number().min(0).default(0.1).describe('standard deviation of the factor initialisation'),
@@ -61,17 +61,17 @@ export const svdSchema = z
   .strict();
 export type SvdParams = z.infer<typeof svdSchema>;
 
-/** Resolves Surprise-style per-term learning rates and regularisation (a per-term value wins over *All). */
+/** Resolves Surprise-style per-term learning rates and regularisation (a per-term value wins over learningRate / reg). */
 export function resolveRates(p: SvdParams): SgdRates {
   return {
-    lrBu: p.lrBu ?? p.lrAll,
-    lrBi: p.lrBi ?? p.lrAll,
-    lrPu: p.lrPu ?? p.lrAll,
-    lrQi: p.lrQi ?? p.lrAll,
-    regBu: p.regBu ?? p.regAll,
-    regBi: p.regBi ?? p.regAll,
-    regPu: p.regPu ?? p.regAll,
-    regQi: p.regQi ?? p.regAll,
+    lrBu: p.lrBu ?? p.learningRate,
+    lrBi: p.lrBi ?? p.learningRate,
+    lrPu: p.lrPu ?? p.learningRate,
+    lrQi: p.lrQi ?? p.learningRate,
+    regBu: p.regBu ?? p.reg,
+    regBi: p.regBi ?? p.reg,
+    regPu: p.regPu ?? p.reg,
+    regQi: p.regQi ?? p.reg,
   };
 }
 
@@ -191,7 +191,7 @@ export abstract class FactorRatingModel<P extends Params & { factors?: number }>
 
 /**
  * Biased matrix factorisation fitted by SGD, Surprise's SVD: r̂ = μ + b_u + b_i + q_i·p_u, the same update rule
- * and hyperparameter meanings (factors, epochs, lrAll, regAll, per-term overrides, initMean/initStd, biased).
+ * and hyperparameter meanings (factors, epochs, learningRate (Surprise's lr_all), reg (reg_all), per-term overrides, initMean/initStd, biased).
  * Ratings are visited in DSGD strata (see lib/compute/sgd.ts) so that `threads: 2` gives the same factors as one
  * thread. Users/items without training ratings are unknown: their bias and factors are zero (μ + known terms),
  * and predictions are clipped to the training rating range, as in Surprise.

@@ -109,19 +109,19 @@ describe('experiment config validation: each bad case names the field and what i
   it('grid search refuses real ranges without steps; random search needs trials', () => {
     const err = problems({
       ...BASE,
-      models: [{ model: 'svd', space: { lrAll: { uniform: [0.001, 0.01] } } }],
+      models: [{ model: 'svd', space: { learningRate: { uniform: [0.001, 0.01] } } }],
     });
-    expect(issueAt(err, 'models[0].space.lrAll')).toContain(
+    expect(issueAt(err, 'models[0].space.learningRate')).toContain(
       'a real range cannot be enumerated by grid search',
     );
     const err2 = problems({
       ...BASE,
       search: { strategy: 'random' },
-      models: [{ model: 'svd', space: { lrAll: { logUniform: [0.001, 0.01] } } }],
+      models: [{ model: 'svd', space: { learningRate: { logUniform: [0.001, 0.01] } } }],
     });
     expect(issueAt(err2, 'search.trials')).toContain('random search needs the number of configurations');
-    const err3 = problems({ ...BASE, models: [{ model: 'svd', space: { regAll: { logUniform: [0, 1] } } }] });
-    expect(issueAt(err3, 'models[0].space.regAll.logUniform')).toContain('bounds must be positive');
+    const err3 = problems({ ...BASE, models: [{ model: 'svd', space: { reg: { logUniform: [0, 1] } } }] });
+    expect(issueAt(err3, 'models[0].space.reg.logUniform')).toContain('bounds must be positive');
   });
 
   it('early stopping needs a validation part and a metric the model reports', () => {
@@ -281,7 +281,9 @@ describe('experiment config normalisation', () => {
       split: ['u1', 'u2'],
       metrics: ['rmse'],
       search: { strategy: 'random', trials: 4 },
-      models: [{ model: 'svd', params: { epochs: 10 }, space: { lrAll: { logUniform: [0.001, 0.01] } } }],
+      models: [
+        { model: 'svd', params: { epochs: 10 }, space: { learningRate: { logUniform: [0.001, 0.01] } } },
+      ],
     } satisfies ExperimentConfigInput;
     const c = parseExperimentConfig(input);
     expectTypeOf(c).toEqualTypeOf<ExperimentConfig>();

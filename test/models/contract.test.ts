@@ -288,8 +288,8 @@ describe('registry names and parameter spellings', () => {
     expect(canonicalParams('svd', { n_factors: 8, n_epochs: 3, lr_all: 0.01, reg_all: 0.1 })).toEqual({
       factors: 8,
       epochs: 3,
-      lrAll: 0.01,
-      regAll: 0.1,
+      learningRate: 0.01,
+      reg: 0.1,
     });
     const ials = createModel('ials', { factors: 8, regularization: 0.2, iterations: 3, alpha: 2 });
     expect(ials.params).toMatchObject({ factors: 8, reg: 0.2, epochs: 3, alpha: 2 });
@@ -306,14 +306,16 @@ describe('registry names and parameter spellings', () => {
     expect('iterations' in shape && 'regularization' in shape).toBe(true);
     expect(Object.keys(shape)).not.toContain('iterations');
     expect(modelEntry('ials').schema.parse({ iterations: 4 })).toMatchObject({ epochs: 4 });
-    expect(parseSetArguments('lmf', ['iterations=3', 'neg_prop=5'])).toEqual({ epochs: 3, negProp: 5 });
+    expect(parseSetArguments('lmf', ['iterations=3', 'neg_prop=5'])).toEqual({ epochs: 3, negatives: 5 });
   });
 
   it('two spellings of one parameter are a ConfigError naming both', () => {
     expect(() => createModel('ials', { iterations: 3, epochs: 4 })).toThrow(
       /"iterations" and "epochs" are spellings of one parameter \("epochs"\)/,
     );
-    expect(() => createModel('svd', { lr_all: 0.01, lrAll: 0.02 })).toThrow(/"lr_all" and "lrAll"/);
+    expect(() => createModel('svd', { lr_all: 0.01, learningRate: 0.02 })).toThrow(
+      /"lr_all" and "learningRate"/,
+    );
     expect(() => parseSetArguments('ease', ['lambda=100', 'reg=3'])).toThrow(/"lambda" and "reg"/);
     expect(modelEntry('bpr').schema.safeParse({ regularization: 0.1, reg: 0.2 }).success).toBe(false);
     expect(() => new IalsModel({ iterations: 2, epochs: 3 })).toThrow(/"iterations" and "epochs"/);
@@ -329,21 +331,8 @@ describe('registry names and parameter spellings', () => {
         expect(keys).toContain(canonical);
       }
     }
-    // Keys that still differ from their concept's canonical spelling (see the registry and the report).
-    expect(pendingParamRenames().sort()).toEqual(
-      [
-        'gbdt: lambda → reg',
-        'hybrid-nn: embeddingStd → initStd',
-        'hybrid-nn: positiveThreshold → threshold',
-        'lmf: negProp → negatives',
-        'neumf: embeddingStd → initStd',
-        'neumf: positiveThreshold → threshold',
-        'svd: lrAll → learningRate',
-        'svd: regAll → reg',
-        'svdpp: lrAll → learningRate',
-        'svdpp: regAll → reg',
-      ].sort(),
-    );
+    // Every model's keys are its concepts' canonical spellings.
+    expect(pendingParamRenames()).toEqual([]);
   });
 
   it('a model saved with the old name and the old parameter spellings still loads and scores the same', async () => {

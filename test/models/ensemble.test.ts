@@ -358,7 +358,7 @@ describe.runIf(HAS_ML100K)('ensemble on real ml-100k u1', () => {
     const model = createModel('ensemble', {
       members: [
         { model: 'baseline' },
-        { model: 'svd', params: { factors: 50, epochs: 30, lrAll: 0.007, regAll: 0.05 } },
+        { model: 'svd', params: { factors: 50, epochs: 30, learningRate: 0.007, reg: 0.05 } },
         { model: 'knn-item', params: { variant: 'baseline', similarity: 'pearson-baseline' } },
       ],
     }) as EnsembleModel;

@@ -263,7 +263,7 @@ describe('hybrid-nn', () => {
       ...small,
       mode: 'implicit',
       negatives: 3,
-      positiveThreshold: 4,
+      threshold: 4,
       epochs: 20,
     });
     const reports: EpochReport[] = [];

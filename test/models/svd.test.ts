@@ -104,10 +104,18 @@ describe('svd SGD kernel', () => {
 
   it('matches a literal transcription of Surprise SVD.sgd (one block, file order)', async () => {
     const data = generateSynthetic({ ratings: 3000, seed: 3, users: 100, items: 80 }).ratings;
-    const params = { factors: 4, epochs: 5, blocks: 1, shuffle: false, seed: 9, lrAll: 0.01, regAll: 0.05 };
+    const params = {
+      factors: 4,
+      epochs: 5,
+      blocks: 1,
+      shuffle: false,
+      seed: 9,
+      learningRate: 0.01,
+      reg: 0.05,
+    };
     const m = new SvdModel(params);
     // the reference starts from the model's own initialisation (same seed, 0 epochs is not allowed: rebuild it)
-    const init = new SvdModel({ ...params, epochs: 1, lrAll: 0 });
+    const init = new SvdModel({ ...params, epochs: 1, learningRate: 0 });
     await init.fit(data);
     const P = Float64Array.from(init.parameters.userFactors);
     const Q = Float64Array.from(init.parameters.itemFactors);
@@ -165,7 +173,7 @@ describe('svd SGD kernel', () => {
         ratings.push(3 + a[u]![0]! * b[i]![0]! + a[u]![1]! * b[i]![1]!);
       }
     const data = interactions(users, items, ratings, 5, 4);
-    const m = new SvdModel({ factors: 2, epochs: 3000, lrAll: 0.03, regAll: 0, blocks: 2, seed: 5 });
+    const m = new SvdModel({ factors: 2, epochs: 3000, learningRate: 0.03, reg: 0, blocks: 2, seed: 5 });
     const reports: number[] = [];
     await m.fit(data, { onEpoch: (e) => reports.push(e.trainRmse!) });
     expect(evaluateRatings(m, data).rmse).toBeLessThan(1e-3);
@@ -265,7 +273,7 @@ describe('svd model', () => {
     expect(p[1]).toBeCloseTo(mean + userBias[0]!, 5);
     expect(p[2]).toBeCloseTo(mean, 5);
     expect(p[3]).toBeCloseTo(mean + itemBias[1]!, 5);
-    const big = new SvdModel({ factors: 2, epochs: 200, lrAll: 0.05, regAll: 0, seed: 1 });
+    const big = new SvdModel({ factors: 2, epochs: 200, learningRate: 0.05, reg: 0, seed: 1 });
     await big.fit(d);
     for (const v of big.predict(Int32Array.of(0, 1, 2, 0, 1), Int32Array.of(0, 1, 2, 2, 0))) {
       expect(v).toBeGreaterThanOrEqual(1);
@@ -273,14 +281,14 @@ describe('svd model', () => {
     }
   });
 
-  it('per-term rates override lrAll/regAll and bad values are rejected', () => {
-    const m = createModel('svd', { lrAll: 0.01, lrBu: 0.5, regQi: 0.3 });
-    expect(m.params).toMatchObject({ lrAll: 0.01, lrBu: 0.5, regQi: 0.3, factors: 100, epochs: 20 });
+  it('per-term rates override learningRate/reg and bad values are rejected', () => {
+    const m = createModel('svd', { learningRate: 0.01, lrBu: 0.5, regQi: 0.3 });
+    expect(m.params).toMatchObject({ learningRate: 0.01, lrBu: 0.5, regQi: 0.3, factors: 100, epochs: 20 });
     expect(() => createModel('svd', { factors: 0 })).toThrow(ConfigError);
     expect(() => createModel('svd', { lrate: 0.1 })).toThrow(/parameters: factors/);
     // Surprise's and implicit's spellings are aliases of the canonical key
     expect(createModel('svd', { lr_all: 0.1, n_factors: 7 }).params).toMatchObject({
-      lrAll: 0.1,
+      learningRate: 0.1,
       factors: 7,
     });
   });

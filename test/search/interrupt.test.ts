@@ -28,7 +28,7 @@ models:
     params: { epochs: 40 }
     space:
       factors: [40, 60, 80, 100, 120]
-      lrAll: [0.005, 0.01]
+      learningRate: [0.005, 0.01]
 mlflow: { experiment: ${name} }
 `;
 }

@@ -14,7 +14,7 @@ const INPUT = {
   earlyStopping: { metric: 'validation_rmse', patience: 2 },
   models: [
     { model: 'baseline' },
-    { model: 'svd', params: { epochs: 30 }, space: { factors: [10, 20, 30], lrAll: [0.005, 0.01] } },
+    { model: 'svd', params: { epochs: 30 }, space: { factors: [10, 20, 30], learningRate: [0.005, 0.01] } },
     { model: 'knn-user', label: 'knn' },
   ],
 } satisfies ExperimentConfigInput;
@@ -46,15 +46,15 @@ describe('search plan', () => {
     expect(svd[0]).toMatchObject({
       split: 'u1',
       validation: 'random:0.1',
-      searched: { factors: 10, lrAll: 0.005 },
+      searched: { factors: 10, learningRate: 0.005 },
       role: 'search',
     });
     // resolved params: schema defaults applied
     expect(svd[0]!.params).toMatchObject({
       epochs: 30,
       factors: 10,
-      lrAll: 0.005,
-      regAll: 0.02,
+      learningRate: 0.005,
+      reg: 0.02,
       initStd: 0.1,
     });
     expect(svd[0]!.spec.earlyStopping).toEqual({
@@ -161,7 +161,7 @@ describe('search plan', () => {
       ['u1', 7, null, 'final'],
       ['u2', 12, null, 'final'],
     ]);
-    expect(svd[0]!.searched).toEqual({ factors: 20, lrAll: 0.01 });
+    expect(svd[0]!.searched).toEqual({ factors: 20, learningRate: 0.01 });
     // same initialisation as the search trials that chose it
     const chooser = trials.find((t) => t.model === 'svd' && t.config === 3 && t.split === 'u1')!;
     expect(svd[0]!.params.seed).toBe(chooser.params.seed);
@@ -174,7 +174,9 @@ describe('search plan', () => {
     const input = {
       ...INPUT,
       search: { strategy: 'random', trials: 5 },
-      models: [{ model: 'svd', space: { lrAll: { logUniform: [0.001, 0.1] }, factors: { int: [5, 50] } } }],
+      models: [
+        { model: 'svd', space: { learningRate: { logUniform: [0.001, 0.1] }, factors: { int: [5, 50] } } },
+      ],
     } satisfies ExperimentConfigInput;
     const a = plan(input).sets[0]!.map((s) => s.searched);
     expect(a).toHaveLength(5);

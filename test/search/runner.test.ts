@@ -30,7 +30,7 @@ models:
     params: { epochs: 12 }
     space:
       factors: [8, 16]
-      lrAll: [0.005, 0.01]
+      learningRate: [0.005, 0.01]
 mlflow: { experiment: test-runner-rating }
 `;
 
@@ -203,7 +203,7 @@ describe('a bad config fails before any work', () => {
         'models:',
         '  - model: svdd',
         '  - model: svd',
-        '    space: { factors: [], lrAll: 0.01 }',
+        '    space: { factors: [], learningRate: 0.01 }',
         'mlflow: { experiment: test-bad-config }',
       ].join('\n'),
     );
@@ -221,7 +221,7 @@ describe('a bad config fails before any work', () => {
       expect(err!.stderr).toContain('line 4, metrics[1]: "ndcg" needs a list length');
       expect(err!.stderr).toContain('line 6, models[0].model: unknown model "svdd"; allowed: baseline');
       expect(err!.stderr).toContain('line 8, models[1].space.factors: empty list');
-      expect(err!.stderr).toContain('line 8, models[1].space.lrAll: expected a list of values');
+      expect(err!.stderr).toContain('line 8, models[1].space.learningRate: expected a list of values');
     }
     expect(await rawMlflow(server().url).experimentId('test-bad-config')).toBeNull();
     const dry = await exec(process.execPath, [

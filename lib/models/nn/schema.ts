@@ -22,16 +22,12 @@ export const trainingFields = {
     .max(100)
     .default(4)
     .describe('implicit mode: sampled negatives per positive'),
-  positiveThreshold: z
+  threshold: z
     .number()
     .min(0)
     .default(0)
     .describe('implicit mode: ratings ≥ this are positives (0: every interaction)'),
-  embeddingStd: z
-    .number()
-    .min(0)
-    .default(0.05)
-    .describe('standard deviation of the embedding initialisation'),
+  initStd: z.number().min(0).default(0.05).describe('standard deviation of the embedding initialisation'),
   seed: z
     .number()
     .int()
