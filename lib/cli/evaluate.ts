@@ -2,7 +2,7 @@ import { parseSetArguments } from '../models/registry';
 import { connectTracking } from '../tracking/connect';
 import { ConfigError } from '../util/errors';
 import { evaluate } from '../workflows/evaluate';
-import { note, printResult } from './output';
+import { cliRunSettings, note, printResult } from './output';
 
 export async function evaluateCommand(opts: {
   dataset: string;
@@ -29,13 +29,7 @@ export async function evaluateCommand(opts: {
     metrics: opts.metrics === undefined ? undefined : splitList(opts.metrics),
     protocols: splitList(opts.protocol),
     relevance: parseRelevance(opts.relevance),
-    seed: Number(opts.seed),
-    threads: opts.threads ? Number(opts.threads) : undefined,
-    dataDir: opts.dataDir,
-    tracking,
-    experiment: opts.experiment,
-    source: 'cli',
-    sourceName: `reelab ${process.argv.slice(2).join(' ')}`,
+    ...cliRunSettings(opts, tracking),
     onEpoch: (e) =>
       note(
         `epoch ${e.epoch}/${e.epochs} ${e.trainRmse !== undefined ? `train rmse ${e.trainRmse.toFixed(4)}` : ''}`,

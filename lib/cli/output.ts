@@ -1,4 +1,6 @@
-import { ReelabError } from '../util/errors';
+import type { MlflowClient } from '../tracking/mlflow-client';
+import { ConfigError, ReelabError } from '../util/errors';
+import type { RunSettings } from '../workflows/run-data';
 
 /** Progress and notes for humans: always stderr, so stdout stays one JSON object under --json. */
 export function note(message: string): void {
@@ -50,4 +52,25 @@ export function untilInterrupted(): Promise<NodeJS.Signals> {
     process.once('SIGINT', onInt);
     process.once('SIGTERM', onTerm);
   });
+}
+
+/** The run settings `evaluate` and `train` take from their flags (--seed, --threads, --data-dir, --experiment). */
+export function cliRunSettings(
+  opts: { seed: string; threads?: string; dataDir?: string; experiment?: string },
+  tracking: MlflowClient | null,
+): RunSettings {
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(seed)) throw new ConfigError('--seed', `must be an integer, got "${opts.seed}"`);
+  const threads = opts.threads === undefined ? undefined : Number(opts.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
+    throw new ConfigError('--threads', `must be a positive integer, got "${opts.threads}"`);
+  return {
+    seed,
+    threads,
+    dataDir: opts.dataDir,
+    tracking,
+    experiment: opts.experiment,
+    source: 'cli',
+    sourceName: `reelab ${process.argv.slice(2).join(' ')}`,
+  };
 }

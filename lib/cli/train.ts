@@ -1,7 +1,7 @@
 import { parseSetArguments } from '../models/registry';
 import { connectTracking } from '../tracking/connect';
 import { train } from '../workflows/train';
-import { note, printResult } from './output';
+import { cliRunSettings, note, printResult } from './output';
 
 export async function trainCommand(opts: {
   dataset: string;
@@ -35,13 +35,7 @@ export async function trainCommand(opts: {
       ?.split(',')
       .map((m) => m.trim())
       .filter(Boolean),
-    seed: Number(opts.seed),
-    threads: opts.threads ? Number(opts.threads) : undefined,
-    dataDir: opts.dataDir,
-    tracking,
-    experiment: opts.experiment,
-    source: 'cli',
-    sourceName: `reelab ${process.argv.slice(2).join(' ')}`,
+    ...cliRunSettings(opts, tracking),
     onEpoch: (e) => note(`epoch ${e.epoch}/${e.epochs} (${e.seconds.toFixed(2)} s)`),
     register: opts.register,
     alias: opts.alias,
