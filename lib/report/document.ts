@@ -3,7 +3,7 @@
  * figures embedded (plotly.js read from the installed npm package) — so both reports always say the same.
  * Inline text may use `code` and **bold**. Rendering is deterministic: no timestamps, no random ids.
  */
-import { readFileSync } from 'node:fs';
+import { plotlyScriptTag } from '../viz/display';
 import type { PlotlyFigure } from '../viz/figures';
 
 export type Block =
@@ -65,10 +65,6 @@ function inline(text: string): string {
     .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>');
 }
 
-function plotlyScript(): string {
-  return readFileSync(require.resolve('plotly.js-dist-min'), 'utf8').replace(/<\/script/gi, '<\\/script');
-}
-
 const STYLE = `body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 table{border-collapse:collapse;margin:0.8em 0;font-size:13px}th,td{border:1px solid #ccc;padding:3px 8px}th{background:#f3f3f3}
 td.r{text-align:right;font-variant-numeric:tabular-nums}code{background:#f5f5f5;padding:0 3px;border-radius:3px;font-size:90%}
@@ -123,7 +119,7 @@ export function renderHtml(doc: ReportDocument, options: { embedPlotly?: boolean
         'if(!s||!window.Plotly)return;var spec=JSON.parse(s.textContent);' +
         'window.Plotly.newPlot("plot-"+f.id,spec.data,spec.layout,{responsive:true});});</script>'
       : '';
-  const lib = figures > 0 && options.embedPlotly !== false ? `<script>${plotlyScript()}</script>\n` : '';
+  const lib = figures > 0 && options.embedPlotly !== false ? `${plotlyScriptTag('embedded')}\n` : '';
   return (
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.title)}</title>\n` +
     `<style>${STYLE}</style>\n${lib}</head>\n<body>\n${body.join('\n')}\n${draw}\n</body></html>\n`

@@ -64,6 +64,8 @@ export interface ExecuteContext {
   /** Threads each trial may use. */
   threads: number;
   log: (line: string) => void;
+  /** Logs a finished trial's figures to its run (supplied by the workflow layer, which owns the figures). */
+  trialFigures?: (run: RunContext, t: PlannedTrial, outcome: TrialOutcome) => Promise<void>;
 }
 
 /**
@@ -85,6 +87,7 @@ export async function executeTrial(
   try {
     const outcome = await ctx.executor.run(spec, slot);
     await logOutcome(run, outcome);
+    if (ctx.trialFigures) await ctx.trialFigures(run, t, outcome);
     await run.end('FINISHED');
     return trialResult(t, {
       runId: run.runId,

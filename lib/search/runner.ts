@@ -60,6 +60,8 @@ export interface SearchOptions {
   signal?: AbortSignal;
   /** One-line notes (default: stderr). */
   log?: (line: string) => void;
+  /** Logs each finished trial's figures to its run (see ExecuteContext.trialFigures). */
+  trialFigures?: ExecuteContext['trialFigures'];
   /** Called after the trials with the parent run still open (e.g. to log figures to it). */
   beforeEnd?: (result: SearchResult, parent: RunContext) => Promise<void>;
 }
@@ -150,7 +152,13 @@ function phaseContext(
     store,
     fresh: options.fresh === true,
     parallel,
-    execute: { ...execute, log, configSha256: source.sha256, dataDir: options.dataDir ?? null },
+    execute: {
+      ...execute,
+      log,
+      configSha256: source.sha256,
+      dataDir: options.dataDir ?? null,
+      trialFigures: options.trialFigures,
+    },
     best: () => new BestSoFar(key, config.select.metric, config.select.goal),
     progress: options.progress,
     record: (r) => {

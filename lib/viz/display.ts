@@ -7,19 +7,33 @@ export { displayBundle, inNotebook, type MimeBundle } from '../util/notebook-dis
 let plotlyScriptSent = false;
 let figureCounter = 0;
 
-function plotlyScript(): string {
+/** How a page gets plotly.js: embedded (≈4.5 MB, opens with no network) or from Plotly's CDN (a few kB). */
+export type PlotlySource = 'embedded' | 'cdn';
+
+/** The `<script>` tag loading plotly.js: the installed npm package's file inlined, or the same version's CDN copy. */
+export function plotlyScriptTag(source: PlotlySource = 'embedded'): string {
+  if (source === 'cdn') {
+    const { version } = JSON.parse(
+      readFileSync(require.resolve('plotly.js-dist-min/package.json'), 'utf8'),
+    ) as {
+      version: string;
+    };
+    return `<script type="text/javascript" src="https://cdn.plot.ly/plotly-${version}.min.js" charset="utf-8"></script>`;
+  }
   const path = require.resolve('plotly.js-dist-min');
-  return readFileSync(path, 'utf8').replace(/<\/script/gi, '<\\/script');
+  return `<script type="text/javascript">${readFileSync(path, 'utf8').replace(/<\/script/gi, '<\\/script')}</script>`;
 }
 
 /**
  * Standalone HTML for a figure that renders with no network: plotly.js comes from the installed npm package.
  * `includePlotly` embeds the library (≈4.5 MB); in a notebook that happens once, later figures reuse it.
  */
-export function figureHtml(figure: PlotlyFigure, includePlotly = true): string {
+export function figureHtml(figure: PlotlyFigure, includePlotly: boolean | PlotlySource = true): string {
   const id = `reelab-fig-${process.pid}-${++figureCounter}`;
   const json = JSON.stringify(figure).replace(/<\//g, '<\\/');
-  const lib = includePlotly ? `<script type="text/javascript">${plotlyScript()}</script>\n` : '';
+  const lib = includePlotly
+    ? `${plotlyScriptTag(includePlotly === true ? 'embedded' : includePlotly)}\n`
+    : '';
   return (
     `${lib}<div id="${id}" style="width:100%;min-height:${figure.layout?.height ?? 450}px"></div>\n` +
     `<script type="text/javascript">(function(){var f=${json};` +
@@ -37,16 +51,16 @@ export function plainTitle(figure: PlotlyFigure): string {
     .trim();
 }
 
-/** A whole HTML page holding one figure (plotly.js embedded): what `saveFigure` writes and Chromium renders. */
+/** A whole HTML page holding one figure (plotly.js embedded unless `plotly: 'cdn'`): what `saveFigure` writes and Chromium renders. */
 export function standaloneFigureHtml(
   figure: PlotlyFigure,
-  options: { title?: string; width?: number } = {},
+  options: { title?: string; width?: number; plotly?: PlotlySource } = {},
 ): string {
   const title = escapeHtml(options.title ?? plainTitle(figure));
   const width = options.width ? `width:${options.width}px;` : '';
   return (
     `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>\n` +
-    `<body style="margin:0;font-family:sans-serif"><div style="${width}">\n${figureHtml(figure, true)}\n</div></body></html>\n`
+    `<body style="margin:0;font-family:sans-serif"><div style="${width}">\n${figureHtml(figure, options.plotly ?? 'embedded')}\n</div></body></html>\n`
   );
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { RunContext } from '../tracking/run';
 import { ConfigError } from '../util/errors';
 import { findChromium, screenshotHtml } from './chromium';
-import { standaloneFigureHtml } from './display';
+import { type PlotlySource, standaloneFigureHtml } from './display';
 import type { PlotlyFigure } from './figures';
 
 export interface SaveFigureOptions {
@@ -14,6 +14,8 @@ export interface SaveFigureOptions {
   folder?: string;
   /** Also keep the files in this local folder (default: only a temp copy, removed afterwards). */
   dir?: string;
+  /** plotly.js in the HTML: 'embedded' (default; opens offline) or 'cdn' (small pages, needs network). */
+  plotly?: PlotlySource;
   /** PNG size in px (default 1100 × the figure's height or 700). */
   width?: number;
   height?: number;
@@ -62,7 +64,7 @@ export async function saveFigure(
   const width = options.width ?? 1100;
   const height = options.height ?? (figure.layout?.height ?? 700) + 40;
   try {
-    writeFileSync(htmlFile, standaloneFigureHtml(figure));
+    writeFileSync(htmlFile, standaloneFigureHtml(figure, { plotly: options.plotly }));
     const files = [htmlFile];
     if (chromium) {
       // The PNG renders from a fixed-size copy so the responsive layout does not depend on a window.

@@ -8,6 +8,7 @@ import { type RunContext, startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
 import { type MeanInterval, meanConfidenceInterval } from '../viz/aggregate';
 import { barFigure, type CurveSeries, type LeaderboardEntry, type PlotlyFigure } from '../viz/figures';
+import { fitFigureInput, logRunFigures } from '../viz/run-figures';
 import { type EvaluateResult, evaluate } from './evaluate';
 import { loadRunData, type RunSettings } from './run-data';
 
@@ -372,6 +373,7 @@ export async function compareEnsemble(request: EnsembleComparisonRequest): Promi
         validation_gain: report.gain,
       });
       await run.logText(`${JSON.stringify(report, null, 2)}\n`, 'ensemble-report.json');
+      await logRunFigures(run, fitFigureInput(`${label} ${request.dataset} ${request.split}`, fitted));
       await run.end('FINISHED');
     }
     return {

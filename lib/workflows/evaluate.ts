@@ -8,6 +8,7 @@ import { createModel, modelEntry } from '../models/registry';
 import { datasetInputsFor } from '../tracking/dataset-input';
 import { startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
+import { fitFigureInput, logRunFigures } from '../viz/run-figures';
 import { loadRunData, type RunSettings } from './run-data';
 
 export interface EvaluateRequest extends RunSettings {
@@ -133,6 +134,7 @@ export async function evaluate(request: EvaluateRequest): Promise<EvaluateResult
       onEpoch: (report, record) => request.onEpoch?.(report, record),
     });
     if (run) {
+      await logRunFigures(run, fitFigureInput(`${request.model} ${request.dataset} ${request.split}`, r));
       await run.logJson(
         {
           kind: 'evaluate',

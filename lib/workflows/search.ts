@@ -7,6 +7,7 @@ import { loadExperimentConfig, parseExperimentConfig } from '../config/load';
 import type { ExperimentConfig, ExperimentConfigInput } from '../config/schema';
 import { loadReportData, type ReportData, reportDataFromSearch } from '../report/data';
 import { type RenderedReport, renderReport } from '../report/report';
+import { trialRunName } from '../search/execute';
 import {
   type ConfigSource,
   inMemorySource,
@@ -15,12 +16,20 @@ import {
   type SearchResult,
 } from '../search/runner';
 import { hashValue } from '../util/hash';
+import { logRunFigures } from '../viz/run-figures';
 
 export interface SearchWorkflowResult {
   result: SearchResult;
   /** What the report was built from (MLflow when tracked). */
   data: ReportData;
   report: RenderedReport;
+}
+
+/** A trial's per-user values by metric key (none unless the search kept them for its report). */
+function perUserValues(perUser: Record<string, { values: number[] }> | null): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [key, pu] of Object.entries(perUser ?? {})) out[key] = pu.values;
+  return out;
 }
 
 /** A config given as a file path, a config object as written, or an already validated config. */
@@ -59,6 +68,13 @@ export async function searchWithReport(
   const result = await runSearch(config, {
     ...options,
     source,
+    // Trials are many: their pages load plotly.js from the CDN (the parent's report embeds it).
+    trialFigures: (run, t, outcome) =>
+      logRunFigures(
+        run,
+        { label: trialRunName(t), epochs: outcome.epochs, perUser: perUserValues(outcome.perUser) },
+        { plotly: 'cdn' },
+      ).then(() => {}),
     beforeEnd: async (res, parent) => {
       data =
         client && res.parentRunId && !parent.offline

@@ -12,6 +12,7 @@ import { logModelFolder } from '../tracking/mlmodel';
 import { checkRegistration, type Registered, registerRunModel } from '../tracking/registry';
 import { startRun } from '../tracking/run';
 import { ConfigError } from '../util/errors';
+import { fitFigureInput, logRunFigures } from '../viz/run-figures';
 import { loadRunData, type RunSettings } from './run-data';
 
 export interface TrainRequest extends RunSettings {
@@ -156,6 +157,8 @@ export async function train(request: TrainRequest): Promise<TrainResult> {
     let modelId: string | null = null;
     let registered: Registered | null = null;
     if (run) {
+      const label = `${request.model} ${request.dataset}${split ? ` ${split.name}` : ''}`;
+      await logRunFigures(run, fitFigureInput(label, r));
       await run.logJson(
         {
           kind: 'train',

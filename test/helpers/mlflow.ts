@@ -70,6 +70,11 @@ export function rawMlflow(url: string) {
       });
       return res.data.runs ?? [];
     },
+    /** Artifact paths directly under `path` of a run (artifacts/list). */
+    async artifacts(runId: string, path?: string): Promise<string[]> {
+      const res = await axios.get(`${api}/artifacts/list`, { params: { run_id: runId, path } });
+      return ((res.data.files ?? []) as Array<{ path: string }>).map((f) => f.path).sort();
+    },
     async experimentId(name: string): Promise<string | null> {
       try {
         return (await axios.get(`${api}/experiments/get-by-name`, { params: { experiment_name: name } })).data

@@ -111,6 +111,11 @@ describe.runIf(HAS_ML100K)('search runner against a real MLflow server (ml-100k)
     expect(await raw.history(searchSvd.info.run_id, 'test_rmse')).toHaveLength(0);
     expect((await raw.history(finalSvd0.info.run_id, 'test_rmse')).length).toBeGreaterThan(1);
     expect(await raw.history(finalSvd0.info.run_id, 'validation_rmse')).toHaveLength(0);
+    // every trial run carries its learning curves as figures (small pages: plotly.js from the CDN)
+    expect(await raw.artifacts(searchSvd.info.run_id, 'figures')).toEqual([
+      'figures/learning-curve-loss.html',
+      'figures/learning-curve-rmse.html',
+    ]);
     const parent = await raw.getRun(r1.parentRunId!);
     expect(tagsOf(parent)['reelab.config.sha256']).toBe(loadExperimentConfig(file).sha256);
     expect(

@@ -134,8 +134,16 @@ print(json.dumps(dict(
   outputs=[o.model_id for o in (run.outputs.model_outputs if run.outputs else [])],
   root=sorted(a.path for a in c.list_artifacts(run.info.run_id)),
   model=sorted(a.path for a in c.list_artifacts(run.info.run_id, "model")),
+  figures=sorted(a.path for a in c.list_artifacts(run.info.run_id, "figures")),
 )))`);
       expect(py.inputs).toHaveLength(2);
+      // the fit's figures: per-user distributions of the test metrics (iALS reports no per-epoch numbers here)
+      expect(py.figures).toEqual(
+        expect.arrayContaining([
+          'figures/per-user-full-ndcg_at_10.html',
+          'figures/per-user-full-recall_at_10.html',
+        ]),
+      );
       const byContext = Object.fromEntries(
         py.inputs.map((i: { tags: Record<string, string> }) => [i.tags['mlflow.data.context'], i]),
       );
@@ -160,7 +168,7 @@ print(json.dumps(dict(
       expect(byContext.test.profile).toMatchObject({ ratings: 20_000 });
       expect(byContext.train.digest).not.toBe(byContext.test.digest);
       expect(py.outputs).toEqual([modelId]);
-      expect(py.root).toEqual(expect.arrayContaining(['config.json', 'model']));
+      expect(py.root).toEqual(expect.arrayContaining(['config.json', 'figures', 'model']));
       expect(py.model).toEqual(
         expect.arrayContaining(['model/MLmodel', 'model/model.json', 'model/movies.json']),
       );
