@@ -129,6 +129,18 @@ export const experimentSchema = z
       })
       .strict()
       .default({}),
+    executor: z
+      .union([
+        z.enum(['threads', 'processes', 'ray']),
+        z
+          .object({
+            kind: z.enum(['threads', 'processes', 'ray']),
+            address: z.string().min(1).optional().describe('ray: the cluster address host:port'),
+          })
+          .strict(),
+      ])
+      .optional()
+      .describe('where trials run: worker threads (default), child processes, or a Ray cluster'),
     earlyStopping: z.union([earlyStoppingSchema, z.literal(false)]).optional(),
     models: z.array(modelSpecSchema).min(1, 'give at least one model'),
     mlflow: z
@@ -197,6 +209,13 @@ export interface ReportConfig {
  * A validated experiment, normalised: splits listed, metric names canonical, defaults filled in. Declared
  * explicitly (not inferred from zod) so that it reads the same under tslab's non-strict checker.
  */
+/** Where a search's trials run: worker threads, child processes, or tasks on a Ray cluster at `address`. */
+export interface ExecutorConfig {
+  kind: 'threads' | 'processes' | 'ray';
+  /** Ray cluster address (host:port); null: the executor's default (RAY_ADDRESS, else a local cluster). */
+  address: string | null;
+}
+
 export interface ExperimentConfig {
   name: string;
   title: string;
@@ -216,6 +235,8 @@ export interface ExperimentConfig {
   relevance: number | null;
   select: { metric: string; goal: 'min' | 'max' };
   search: { strategy: 'grid' | 'random'; trials: number | null; parallel: number | null };
+  /** Where trials run (the CLI's --executor / --ray-address override it). */
+  executor: ExecutorConfig;
   earlyStopping: EarlyStoppingConfig | null;
   models: ModelConfig[];
   mlflow: { experiment: string };

@@ -20,7 +20,14 @@ import {
   paramNames,
   RATING_EPOCH_METRICS,
 } from './models';
-import type { ExperimentConfig, ExperimentConfigOutput, ModelConfig, ParamInput, ParamValue } from './schema';
+import type {
+  ExecutorConfig,
+  ExperimentConfig,
+  ExperimentConfigOutput,
+  ModelConfig,
+  ParamInput,
+  ParamValue,
+} from './schema';
 import { expandGrid, gridSize, type NamedSpace, parseSpace, probeValues, sampleRandom } from './spaces';
 
 export type ConfigPath = Array<string | number>;
@@ -298,6 +305,7 @@ export function checkExperiment(
     relevance,
     select: { metric: selectMetric, goal: selectGoal },
     search: { strategy, trials, parallel: raw.search.parallel ?? null },
+    executor: executorConfig(raw.executor),
     earlyStopping: es
       ? {
           metric: es.metric,
@@ -447,4 +455,12 @@ function tryCreate(
 
 function issueText(issue: z.ZodIssue): string {
   return issue.message;
+}
+
+function executorConfig(raw: ExperimentConfigOutput['executor']): ExecutorConfig {
+  if (raw === undefined) return { kind: 'threads', address: null };
+  if (typeof raw === 'string') return { kind: raw, address: null };
+  if (raw.address !== undefined && raw.kind !== 'ray')
+    throw new ConfigError('executor.address', `only a ray executor has an address (kind is ${raw.kind})`);
+  return { kind: raw.kind, address: raw.address ?? null };
 }

@@ -16,7 +16,7 @@ import type { MlflowClient } from '../tracking/mlflow-client';
 import type { RunContext, RunSource } from '../tracking/run';
 import { AbortedError } from '../util/errors';
 import type { ProgressOutput } from '../util/progress';
-import { type ExecuteContext, inlineExecutor, workerExecutor } from './execute';
+import { type ExecuteContext, inlineExecutor, type TrialExecutor, workerExecutor } from './execute';
 import { type SearchSummary, writeSearchSummary } from './outputs';
 import { type PhaseContext, runPhase } from './phase';
 import { type PlanContext, planFinal, planSearch, selectKey } from './plan';
@@ -48,6 +48,11 @@ export interface SearchOptions {
   parallel?: number;
   /** Run trials on the calling thread instead of worker threads. */
   inline?: boolean;
+  /**
+   * Runs the trials (child processes, a Ray cluster: lib/search/executors); default worker threads, or the
+   * calling thread with `inline`. The runner closes it when the search ends.
+   */
+  executor?: TrialExecutor;
   progress?: ProgressOutput;
   runSource?: RunSource;
   sourceName?: string;
@@ -97,7 +102,7 @@ export async function runSearch(
   const tracking = { config, source, datasetSha256: dataSha, runSource, sourceName, log };
   const { store, parent } = await openSearchTracking(client, tracking);
   const parallel = Math.max(1, options.parallel ?? config.search.parallel ?? defaultThreads());
-  const executor = options.inline ? inlineExecutor() : workerExecutor(parallel);
+  const executor = options.executor ?? (options.inline ? inlineExecutor() : workerExecutor(parallel));
   const guard = interruptGuard({ abort: options.signal }).install();
   const results: TrialResult[] = [];
   const units = { store, parent, tracked: client !== null, guard, executor, parallel, results, log };
